@@ -1,0 +1,178 @@
+"""Typed view of a full observation: board, robots (units), factories, teams and cargo.
+
+Positions are `np.ndarray([x, y])`; board arrays are indexed `[x, y]`, as the engine sends them.
+Player names are "player_0" and "player_1".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List
+
+import numpy as np
+
+from .config import GameConfig, RobotConfig
+
+PLAYERS = ("player_0", "player_1")
+
+
+def opponent(player: str) -> str:
+    return "player_1" if player == "player_0" else "player_0"
+
+
+@dataclass
+class Cargo:
+    ice: int = 0
+    ore: int = 0
+    water: int = 0
+    metal: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Cargo":
+        return cls(int(d.get("ice", 0)), int(d.get("ore", 0)), int(d.get("water", 0)), int(d.get("metal", 0)))
+
+    @property
+    def total(self) -> int:
+        return self.ice + self.ore + self.water + self.metal
+
+
+@dataclass
+class Unit:
+    """A robot (light or heavy)."""
+
+    unit_id: str
+    team_id: int
+    unit_type: str  # "LIGHT" or "HEAVY"
+    pos: np.ndarray
+    power: int
+    cargo: Cargo
+    action_queue: List[List[int]]
+    cfg: RobotConfig
+
+    @property
+    def is_heavy(self) -> bool:
+        return self.unit_type == "HEAVY"
+
+    @property
+    def queue_cost(self) -> int:
+        """Power charged for replacing this robot's action queue."""
+        return self.cfg.ACTION_QUEUE_POWER_COST
+
+
+@dataclass
+class Factory:
+    """A 3x3 factory; `pos` is its centre tile."""
+
+    unit_id: str
+    team_id: int
+    strain_id: int
+    pos: np.ndarray
+    power: int
+    cargo: Cargo
+
+    def occupies(self, pos: np.ndarray) -> bool:
+        return abs(int(pos[0]) - int(self.pos[0])) <= 1 and abs(int(pos[1]) - int(self.pos[1])) <= 1
+
+    def distance_to(self, pos: np.ndarray) -> int:
+        """Manhattan distance from pos to the nearest tile of the factory's footprint (0 on it)."""
+        dx = max(abs(int(pos[0]) - int(self.pos[0])) - 1, 0)
+        dy = max(abs(int(pos[1]) - int(self.pos[1])) - 1, 0)
+        return dx + dy
+
+
+@dataclass
+class Team:
+    team_id: int
+    faction: str
+    water: int
+    metal: int
+    factories_to_place: int
+    factory_strains: List[int]
+    place_first: bool
+    bid: int
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Team":
+        return cls(
+            int(d.get("team_id", 0)), str(d.get("faction", "")), int(d.get("water", 0)), int(d.get("metal", 0)),
+            int(d.get("factories_to_place", 0)), [int(s) for s in d.get("factory_strains", [])],
+            bool(d.get("place_first", False)), int(d.get("bid", 0)),
+        )
+
+
+@dataclass
+class Board:
+    rubble: np.ndarray
+    ice: np.ndarray
+    ore: np.ndarray
+    lichen: np.ndarray
+    lichen_strains: np.ndarray
+    valid_spawns_mask: np.ndarray
+    factories_per_team: int
+    # Derived: strain id of the factory covering each tile, -1 where none (as the engine's occupancy map).
+    factory_occupancy: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.rubble.shape[0])
+
+    def in_bounds(self, pos: np.ndarray) -> bool:
+        return 0 <= int(pos[0]) < self.rubble.shape[0] and 0 <= int(pos[1]) < self.rubble.shape[1]
+
+
+@dataclass
+class GameState:
+    """Everything one player knows at one step (the game is fully observable)."""
+
+    cfg: GameConfig
+    real_env_steps: int
+    board: Board
+    units: Dict[str, Dict[str, Unit]]
+    factories: Dict[str, Dict[str, Factory]]
+    teams: Dict[str, Team]
+
+    @classmethod
+    def from_obs(cls, obs: Dict[str, Any], cfg: GameConfig) -> "GameState":
+        """Build from a full observation (engine dict or one rebuilt by ObservationTracker)."""
+        b = obs["board"]
+        rubble = np.asarray(b["rubble"])
+        units: Dict[str, Dict[str, Unit]] = {p: {} for p in PLAYERS}
+        for player, by_id in obs.get("units", {}).items():
+            for uid, u in by_id.items():
+                units[player][uid] = Unit(
+                    unit_id=uid, team_id=int(u["team_id"]), unit_type=str(u["unit_type"]),
+                    pos=np.asarray(u["pos"], dtype=np.int64), power=int(u["power"]),
+                    cargo=Cargo.from_dict(u["cargo"]), action_queue=[list(a) for a in u.get("action_queue", [])],
+                    cfg=cfg.ROBOTS[str(u["unit_type"])],
+                )
+        factories: Dict[str, Dict[str, Factory]] = {p: {} for p in PLAYERS}
+        occupancy = np.full(rubble.shape, -1, dtype=np.int64)
+        for player, by_id in obs.get("factories", {}).items():
+            for fid, f in by_id.items():
+                pos = np.asarray(f["pos"], dtype=np.int64)
+                fac = Factory(
+                    unit_id=fid, team_id=int(f["team_id"]), strain_id=int(f["strain_id"]), pos=pos,
+                    power=int(f["power"]), cargo=Cargo.from_dict(f["cargo"]),
+                )
+                factories[player][fid] = fac
+                occupancy[max(pos[0] - 1, 0): pos[0] + 2, max(pos[1] - 1, 0): pos[1] + 2] = fac.strain_id
+        board = Board(
+            rubble=rubble, ice=np.asarray(b["ice"]), ore=np.asarray(b["ore"]), lichen=np.asarray(b["lichen"]),
+            lichen_strains=np.asarray(b["lichen_strains"]),
+            valid_spawns_mask=np.asarray(b.get("valid_spawns_mask", np.zeros(rubble.shape, dtype=bool)), dtype=bool),
+            factories_per_team=int(b.get("factories_per_team", 0)), factory_occupancy=occupancy,
+        )
+        teams = {p: Team.from_dict(t) for p, t in obs.get("teams", {}).items()}
+        return cls(cfg=cfg, real_env_steps=int(obs.get("real_env_steps", 0)), board=board,
+                   units=units, factories=factories, teams=teams)
+
+    def factory_owner_map(self) -> np.ndarray:
+        """Team id (0/1) of the factory covering each tile, -1 where none."""
+        owner = np.full(self.board.rubble.shape, -1, dtype=np.int64)
+        for player, facs in self.factories.items():
+            for f in facs.values():
+                owner[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = f.team_id
+        return owner
+
+    def is_setup_phase(self) -> bool:
+        """Bidding (step 0) and factory placement come before real step 0."""
+        return self.real_env_steps < 0
