@@ -63,7 +63,7 @@ class GameConfig:
     ROBOTS: Dict[str, RobotConfig] = field(default_factory=lambda: dict(LIGHT=LIGHT_DEFAULT, HEAVY=HEAVY_DEFAULT))
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "GameConfig":
+    def from_dict(cls, data: Dict[str, Any]) -> GameConfig:
         """Build from the `env_cfg` dict of the first observation; unknown keys are ignored."""
         if not isinstance(data, dict):
             raise ValueError("env_cfg must be a dict, got %s" % type(data).__name__)
@@ -79,7 +79,7 @@ class GameConfig:
         return cls(**kwargs)
 
     @classmethod
-    def kaggle(cls) -> "GameConfig":
+    def kaggle(cls) -> GameConfig:
         """The Kaggle 2023 competition game."""
         return cls(map_size=48, MIN_FACTORIES=2, MAX_FACTORIES=5)
 

@@ -27,7 +27,7 @@ class Cargo:
     metal: int = 0
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "Cargo":
+    def from_dict(cls, d: Dict[str, Any]) -> Cargo:
         return cls(int(d.get("ice", 0)), int(d.get("ore", 0)), int(d.get("water", 0)), int(d.get("metal", 0)))
 
     @property
@@ -91,7 +91,7 @@ class Team:
     bid: int
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "Team":
+    def from_dict(cls, d: Dict[str, Any]) -> Team:
         return cls(
             int(d.get("team_id", 0)), str(d.get("faction", "")), int(d.get("water", 0)), int(d.get("metal", 0)),
             int(d.get("factories_to_place", 0)), [int(s) for s in d.get("factory_strains", [])],
@@ -131,7 +131,7 @@ class GameState:
     teams: Dict[str, Team]
 
     @classmethod
-    def from_obs(cls, obs: Dict[str, Any], cfg: GameConfig) -> "GameState":
+    def from_obs(cls, obs: Dict[str, Any], cfg: GameConfig) -> GameState:
         """Build from a full observation (engine dict or one rebuilt by ObservationTracker)."""
         b = obs["board"]
         rubble = np.asarray(b["rubble"])

@@ -1,0 +1,95 @@
+"""The strategy: heuristics for bidding, factory placement and factory actions; robots from the trained policy.
+
+Robots are driven by the trained policy (`weights/policy.onnx`, run by magma_policy.runtime without torch)
+when it loads, else by the heuristic unit controller. The agent measures its own turn time and drops to the
+heuristic controller for the rest of the game if the policy gets too slow for Kaggle's budget (3 s a turn plus
+a 60 s overage pool).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from typing import Any, Dict, Optional
+
+from lux.config import GameConfig
+from lux.state import GameState
+from strategy.bidding import bid
+from strategy.factories import factory_actions
+from strategy.placement import my_turn_to_place, place_factory
+from strategy.units import HeuristicUnitController
+
+DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "policy.onnx")
+# Overrides the unit controller: "policy", "heuristic" or "auto" (policy when weights load).
+UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
+SLOW_TURN_S = 1.5  # a turn slower than this switches robots to the heuristic controller
+LOW_OVERAGE_S = 10.0  # so does an overage pool below this
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Agent:
+    def __init__(self, player: str, env_cfg: Dict[str, Any], weights_path: Optional[str] = None,
+                 unit_controller: str = "auto") -> None:
+        self.player = player
+        self.cfg = GameConfig.from_dict(env_cfg) if env_cfg else GameConfig()
+        self.heuristic = HeuristicUnitController()
+        self.policy = None
+        controller = os.environ.get(UNIT_CONTROLLER_ENV, unit_controller)
+        if controller not in ("auto", "policy", "heuristic"):
+            log("unknown unit controller %r; using auto" % controller)
+            controller = "auto"
+        if controller != "heuristic":
+            self.policy = self._load_policy(weights_path or DEFAULT_WEIGHTS, required=controller == "policy")
+
+    @staticmethod
+    def _load_policy(path: str, required: bool) -> Any:
+        if not os.path.exists(path):
+            log("no policy weights at %s: robots use the heuristic controller" % path)
+            return None
+        try:
+            from magma_policy.runtime import load_policy
+
+            return load_policy(path)
+        except Exception as exc:  # any failure to load must leave a playing agent
+            log("policy at %s failed to load (%s: %s): robots use the heuristic controller"
+                % (path, type(exc).__name__, exc))
+            if required:
+                traceback.print_exc(file=sys.stderr)
+            return None
+
+    @property
+    def unit_controller(self) -> str:
+        return "policy" if self.policy is not None else "heuristic"
+
+    def early_setup(self, step: int, obs: Dict[str, Any], remaining_overage_time: float = 60.0) -> Dict[str, Any]:
+        """Bid on step 0, then place a factory on each of our placement turns."""
+        state = GameState.from_obs(obs, self.cfg)
+        if step == 0:
+            return bid(state, self.player)
+        if my_turn_to_place(state, self.player, step):
+            return place_factory(state, self.player)
+        return {}
+
+    def act(self, step: int, obs: Dict[str, Any], remaining_overage_time: float = 60.0) -> Dict[str, Any]:
+        start = time.perf_counter()
+        state = GameState.from_obs(obs, self.cfg)
+        actions: Dict[str, Any] = dict(factory_actions(state, self.player))
+        if self.policy is not None:
+            try:
+                actions.update(self.policy.act(state, self.player, greedy=True))
+            except Exception as exc:
+                log("step %d: policy failed (%s: %s); heuristic controller from now on"
+                    % (step, type(exc).__name__, exc))
+                self.policy = None
+        if self.policy is None:
+            actions.update(self.heuristic.act(state, self.player))
+        elapsed = time.perf_counter() - start
+        if self.policy is not None and (elapsed > SLOW_TURN_S or remaining_overage_time < LOW_OVERAGE_S):
+            log("step %d: turn took %.2fs with %.1fs overage left; heuristic controller from now on"
+                % (step, elapsed, remaining_overage_time))
+            self.policy = None
+        return actions

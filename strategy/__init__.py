@@ -1,0 +1,1 @@
+"""Heuristics: bidding, factory placement, factory actions and the heuristic unit controller (numpy only)."""

@@ -1,0 +1,48 @@
+"""Factory actions: build robots when affordable, water lichen only when the water stock allows it."""
+from __future__ import annotations
+
+from typing import Dict
+
+from lux.actions import BUILD_HEAVY, BUILD_LIGHT, WATER_LICHEN
+from lux.lichen import watering_cost
+from lux.state import GameState
+
+HEAVIES_PER_FACTORY = 1
+LIGHTS_PER_FACTORY = 4
+POWER_RESERVE = 100  # left in the factory after building a light, for robots to pick up
+WATER_RESERVE = 150  # water kept in stock before any watering (150 steps of upkeep)
+ENDGAME_STEPS = 100  # near the end, any water beyond the remaining upkeep can go to lichen
+
+
+def factory_actions(state: GameState, player: str, allow_watering: bool = True) -> Dict[str, int]:
+    """One action per factory that should act this step (others are left out)."""
+    cfg = state.cfg
+    heavy, light = cfg.ROBOTS["HEAVY"], cfg.ROBOTS["LIGHT"]
+    factories = state.factories.get(player, {})
+    units = state.units.get(player, {}).values()
+    occupied = {(int(u.pos[0]), int(u.pos[1])) for u in units}
+    n_heavy = sum(u.is_heavy for u in units)
+    n_light = sum(not u.is_heavy for u in units)
+    steps_left = cfg.max_episode_length - state.real_env_steps
+    actions: Dict[str, int] = {}
+    for fid, f in factories.items():
+        # A robot standing on the centre would collide with the new one.
+        centre_free = (int(f.pos[0]), int(f.pos[1])) not in occupied
+        if centre_free and n_heavy < HEAVIES_PER_FACTORY * len(factories) and \
+                f.cargo.metal >= heavy.METAL_COST and f.power >= heavy.POWER_COST:
+            actions[fid] = BUILD_HEAVY
+            n_heavy += 1
+            continue
+        if centre_free and n_light < LIGHTS_PER_FACTORY * len(factories) and \
+                f.cargo.metal >= light.METAL_COST and f.power >= light.POWER_COST + POWER_RESERVE:
+            actions[fid] = BUILD_LIGHT
+            n_light += 1
+            continue
+        if allow_watering and state.real_env_steps >= 0:
+            cost = watering_cost(state.board, f, cfg.MIN_LICHEN_TO_SPREAD, cfg.LICHEN_WATERING_COST_FACTOR)
+            # The engine takes upkeep after watering: keep enough for the upkeep still to come.
+            upkeep = cfg.FACTORY_WATER_CONSUMPTION * (steps_left + 1)
+            reserve = min(WATER_RESERVE, upkeep) if steps_left > ENDGAME_STEPS else upkeep
+            if cost > 0 and f.cargo.water - cost > reserve:
+                actions[fid] = WATER_LICHEN
+    return actions
