@@ -30,9 +30,11 @@ class ObservationTracker:
             board = {}
             for key in SPARSE_BOARD_KEYS + ("ice", "ore"):
                 if isinstance(board_in.get(key), dict) or key not in board_in:
-                    raise ValueError("first observation must hold the whole board; '%s' is missing or sparse" % key)
+                    raise ValueError("first observation must hold the whole board; '%s' is missing or sparse"
+                                     % key)
                 board[key] = np.array(board_in[key], dtype=np.int64)
-            board["valid_spawns_mask"] = np.array(board_in.get("valid_spawns_mask", np.zeros_like(board["ice"])), dtype=bool)
+            spawns = board_in.get("valid_spawns_mask", np.zeros_like(board["ice"]))
+            board["valid_spawns_mask"] = np.array(spawns, dtype=bool)
         else:
             board = self.full["board"]
             for key in SPARSE_BOARD_KEYS:
@@ -46,7 +48,8 @@ class ObservationTracker:
             for key in STATIC_BOARD_KEYS:
                 if key in board_in and not isinstance(board_in[key], dict):
                     board[key] = np.array(board_in[key], dtype=bool if key == "valid_spawns_mask" else np.int64)
-        board["factories_per_team"] = board_in.get("factories_per_team", (self.full or {}).get("board", {}).get("factories_per_team", 0))
+        previous = self.full["board"]["factories_per_team"] if self.full is not None else 0
+        board["factories_per_team"] = board_in.get("factories_per_team", previous)
         full = {
             "units": obs.get("units", {}),
             "factories": obs.get("factories", {}),

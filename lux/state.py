@@ -168,7 +168,7 @@ class GameState:
     def factory_owner_map(self) -> np.ndarray:
         """Team id (0/1) of the factory covering each tile, -1 where none."""
         owner = np.full(self.board.rubble.shape, -1, dtype=np.int64)
-        for player, facs in self.factories.items():
+        for facs in self.factories.values():
             for f in facs.values():
                 owner[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = f.team_id
         return owner

@@ -22,7 +22,7 @@ class InvalidActionCounter:
         self.count = 0
         self._original = luxai_s2.env.validate_actions
 
-    def __enter__(self) -> "InvalidActionCounter":
+    def __enter__(self) -> InvalidActionCounter:
         original = self._original
 
         def counting(env_cfg, state, actions_by_type, verbose=1):
@@ -67,3 +67,12 @@ def play(seed: int, game: Dict[str, int], steps: int = 1000,
             yield env, env.state.real_env_steps
         if all(terminations.values()):
             return
+
+
+def play_to_end(seed: int, game: Dict[str, int], steps: int = 1000, on_step=None) -> Tuple[LuxAI_S2, int]:
+    """Play a whole game (see `play`) and return the env and the last real step."""
+    last = None
+    for last in play(seed, game, steps, on_step):
+        pass
+    assert last is not None, "the game ended during setup"
+    return last

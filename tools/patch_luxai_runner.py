@@ -44,7 +44,10 @@ def main() -> None:
             sys.exit(f"unexpected content in {path}: cannot find the line to patch:\n{broken}")
     path.write_text(text)
     # Check in a fresh interpreter that the module imports and that the runner's start-up is fixed.
-    check = "import luxai_runner.episode as e, inspect; src = inspect.getsource(e.Episode.run); assert 'asyncio.gather(*start_tasks)' in src; e.EpisodeConfig(players=['a', 'b'], env_cls=None)"
+    check = (
+        "import luxai_runner.episode as e, inspect; src = inspect.getsource(e.Episode.run); "
+        "assert 'asyncio.gather(*start_tasks)' in src; e.EpisodeConfig(players=['a', 'b'], env_cls=None)"
+    )
     subprocess.run([sys.executable, "-c", check], check=True)
     print(f"luxai_runner patch verified in {path}")
 

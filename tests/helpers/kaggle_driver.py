@@ -14,8 +14,8 @@ import sys
 import time
 
 import luxai_s2.env
-from luxai_s2 import LuxAI_S2
 from luxai_runner.utils import to_json
+from luxai_s2 import LuxAI_S2
 
 
 class Struct(dict):

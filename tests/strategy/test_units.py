@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lux import actions as A
-from tests.game import KAGGLE, NEURIPS, InvalidActionCounter, play
+from tests.game import KAGGLE, NEURIPS, InvalidActionCounter, play_to_end
 
 
 def next_tile(unit, queue):
@@ -27,8 +27,7 @@ def test_no_own_collisions_and_no_invalid_actions(game):
                 collisions.append((state.real_env_steps, player))
 
     with InvalidActionCounter() as invalid:
-        for env, step in play(seed=4, game=game, steps=300, on_step=check):
-            pass
+        env, step = play_to_end(seed=4, game=game, steps=300, on_step=check)
     assert collisions == []
     assert invalid.count == 0
     assert step == 300
@@ -36,8 +35,7 @@ def test_no_own_collisions_and_no_invalid_actions(game):
 
 
 def test_miners_deliver_ice():
-    for env, _ in play(seed=6, game=KAGGLE, steps=200):
-        pass
+    env, _ = play_to_end(seed=6, game=KAGGLE, steps=200)
     # Starting water per factory is at most a few hundred; after 200 steps of upkeep the stock only stays up
     # when ice was delivered and refined.
     water = [f.cargo.water for fs in env.state.factories.values() for f in fs.values()]
