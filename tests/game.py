@@ -1,6 +1,7 @@
 """In-process games for tests: the engine with our heuristic agent in both seats."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
@@ -71,8 +72,6 @@ def play(seed: int, game: Dict[str, int], steps: int = 1000,
 
 def play_to_end(seed: int, game: Dict[str, int], steps: int = 1000, on_step=None) -> Tuple[LuxAI_S2, int]:
     """Play a whole game (see `play`) and return the env and the last real step."""
-    last = None
-    for last in play(seed, game, steps, on_step):
-        pass
-    assert last is not None, "the game ended during setup"
-    return last
+    last = collections.deque(play(seed, game, steps, on_step), maxlen=1)
+    assert last, "the game ended during setup"
+    return last[0]
