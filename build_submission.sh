@@ -32,6 +32,7 @@ mkdir -p "$STAGE/magma_policy" dist
 # Run-time files only: the torch network and the exporter stay behind.
 cp main.py agent.py "$STAGE/"
 cp -r lux strategy "$STAGE/"
+shopt -s nullglob
 for f in magma_policy/*.py; do
   case "$(basename "$f")" in
     network.py|export.py) ;;
