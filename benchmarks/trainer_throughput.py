@@ -1,0 +1,108 @@
+"""Trainer throughput against the engine's own speed, printed in one run.
+
+  raw engine   env steps/s of the engine alone (validation off) in the same number of processes, robots driven
+               by a cheap scripted policy (random moves), factories building robots
+  rollouts     the trainer's env steps/s while collecting (encode, batched forward, decode, rewards)
+  overall      the trainer's env steps/s including the PPO update
+Usage: python benchmarks/trainer_throughput.py [--num-workers 2 --num-envs 16 --num-steps 128 --updates 2]
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+
+def _engine_worker(n_envs: int, steps: int, seed: int, queue) -> None:
+    from lux import actions as A
+    from train.env import LuxGame
+
+    rng = np.random.default_rng(seed)
+    games = [LuxGame(seed + i) for i in range(n_envs)]
+    for g in games:
+        g.reset()
+    done_steps, start = 0, time.perf_counter()
+    for _ in range(steps):
+        for g in games:
+            acts = {}
+            for player, units in g.state.units.items():
+                # A new queue every few steps, as a cheap stand-in for a policy.
+                acts[player] = {uid: [A.move(int(rng.integers(1, 5)), repeat=1)]
+                                for uid in units if rng.random() < 0.2}
+            _, over = g.step(acts)
+            done_steps += 1
+            if over:
+                g.reset()
+    queue.put((done_steps, time.perf_counter() - start))
+
+
+def raw_engine_sps(processes: int, envs_per_process: int, steps: int) -> float:
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_engine_worker, args=(envs_per_process, steps, 100 + 17 * i, queue))
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(n for n, _ in results) / max(t for _, t in results)
+
+
+def trainer_sps(args: argparse.Namespace) -> dict:
+    from train.config import TrainConfig
+    from train.run import Trainer
+
+    cfg = TrainConfig(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
+                      total_timesteps=args.num_envs * args.num_steps * args.updates, eval_every=0,
+                      export_onnx=False, torch_threads=args.torch_threads,
+                      update_epochs=args.update_epochs, num_minibatches=args.num_minibatches).validate()
+    with tempfile.TemporaryDirectory() as run_dir:
+        trainer = Trainer(cfg, run_dir, progress=False)
+        start = time.perf_counter()
+        figures = trainer.train()
+        total = time.perf_counter() - start
+    return {"rollout_sps": figures["charts/rollout_SPS"], "overall_sps": cfg.total_timesteps / total,
+            "update_seconds": figures["charts/update_seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--num-envs", type=int, default=16)
+    parser.add_argument("--num-steps", type=int, default=128)
+    parser.add_argument("--updates", type=int, default=2)
+    parser.add_argument("--update-epochs", type=int, default=2)
+    parser.add_argument("--num-minibatches", type=int, default=8)
+    parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--engine-steps", type=int, default=200, help="steps per env for the raw engine figure")
+    parser.add_argument("--stub-policy", action="store_true",
+                        help="use the tests' stand-in policy instead of magma_policy")
+    args = parser.parse_args()
+    if args.stub_policy:
+        import pytest
+
+        from tests.train import stub_policy
+
+        stub_policy.install(pytest.MonkeyPatch())
+    envs_per_process = max(args.num_envs // max(args.num_workers, 1), 1)
+    raw = raw_engine_sps(max(args.num_workers, 1), envs_per_process, args.engine_steps)
+    print("raw engine:  %.1f env steps/s (%d processes x %d envs, validation off, random-move robots)"
+          % (raw, max(args.num_workers, 1), envs_per_process), flush=True)
+    t = trainer_sps(args)
+    print("trainer:     %.1f env steps/s in rollouts, %.1f overall (%d workers, %d envs x %d steps, %d updates; "
+          "last PPO update %.1f s)" % (t["rollout_sps"], t["overall_sps"], args.num_workers, args.num_envs,
+                                       args.num_steps, args.updates, t["update_seconds"]))
+    print("ratio:       rollouts %.0f%% of raw engine, overall %.0f%%"
+          % (100 * t["rollout_sps"] / raw, 100 * t["overall_sps"] / raw))
+
+
+if __name__ == "__main__":
+    main()

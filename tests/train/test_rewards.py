@@ -1,0 +1,89 @@
+"""Rewards from state differences, on hand-made states."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lux.config import GameConfig
+from lux.state import GameState
+from train.config import PRESETS, TrainConfig
+from train.rewards import step_rewards
+
+CFG = GameConfig.kaggle()
+SIZE = 12
+
+
+def unit(uid, pos, ice=0, ore=0, power=100, kind="LIGHT"):
+    return uid, {"team_id": 0, "unit_type": kind, "pos": list(pos), "power": power,
+                 "cargo": {"ice": ice, "ore": ore, "water": 0, "metal": 0}, "action_queue": []}
+
+
+def state(units, factories=None, step=10, water=100):
+    ice = np.zeros((SIZE, SIZE), dtype=np.int64)
+    ice[2, 2] = 1
+    home = {"team_id": 0, "strain_id": 0, "pos": [6, 6], "power": 500,
+            "cargo": {"ice": 0, "ore": 0, "water": water, "metal": 0}}
+    facs = {"factory_0": home} if factories is None else factories
+    obs = {
+        "board": {"rubble": np.zeros((SIZE, SIZE)), "ice": ice, "ore": np.zeros((SIZE, SIZE)),
+                  "lichen": np.zeros((SIZE, SIZE)), "lichen_strains": -np.ones((SIZE, SIZE)),
+                  "factories_per_team": 1},
+        "units": {"player_0": dict(units), "player_1": {}},
+        "factories": {"player_0": facs, "player_1": {}},
+        "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
+        "real_env_steps": step,
+    }
+    return GameState.from_obs(obs, CFG)
+
+
+def weights(**kw):
+    values = dict(PRESETS["basic"])
+    values.update(kw)
+    return TrainConfig.from_dict(values)
+
+
+def test_dig_deliver_and_death():
+    w = weights()
+    before = state([unit("unit_1", (2, 2)), unit("unit_2", (6, 8), ice=40), unit("unit_3", (0, 0))])
+    after = state([unit("unit_1", (2, 2), ice=2), unit("unit_2", (6, 8), ice=0)], step=11)
+    r = step_rewards(before, after, "player_0", ["unit_1", "unit_2", "unit_3"], w, game_over=False)
+    assert r.own[0] == pytest.approx(2 * w.reward_ice_dug)
+    assert r.own[1] == pytest.approx(40 * w.reward_ice_delivered)  # next to its factory (distance 1)
+    assert r.own[2] == pytest.approx(w.reward_death)
+    assert r.terms["ice_delivered"] == pytest.approx(10.0)  # 40 ice = 10 water-equivalents at 1.0 each
+    assert r.team == pytest.approx(0.0)
+
+
+def test_no_credit_for_cargo_lost_away_from_factory_or_gained_while_moving():
+    w = weights()
+    before = state([unit("unit_1", (0, 9), ice=40), unit("unit_2", (2, 1))])
+    after = state([unit("unit_1", (0, 9), ice=0), unit("unit_2", (2, 2), ice=5)], step=11)
+    r = step_rewards(before, after, "player_0", ["unit_1", "unit_2"], w, game_over=False)
+    np.testing.assert_allclose(r.own, [0.0, 0.0])
+
+
+def test_power_pickup_only_when_low():
+    w = weights(reward_power_pickup=0.5)
+    low, high = unit("unit_1", (6, 6), power=10), unit("unit_2", (5, 5), power=120)
+    after = state([unit("unit_1", (6, 6), power=110), unit("unit_2", (5, 5), power=150)], step=11)
+    r = step_rewards(state([low, high]), after, "player_0", ["unit_1", "unit_2"], w, game_over=False)
+    np.testing.assert_allclose(r.own, [0.5 * 1.0, 0.0])
+
+
+def test_team_terms_factory_lost_water_and_survival():
+    w = weights(reward_water_gained=0.1, reward_survival=2.0, reward_factory_alive=0.01)
+    before = state([], water=100)
+    lost = step_rewards(before, state([], factories={}, step=11), "player_0", [], w, game_over=True)
+    assert lost.team == pytest.approx(w.reward_factory_lost)
+    gained = step_rewards(before, state([], water=103, step=11), "player_0", [], w, game_over=False)
+    assert gained.team == pytest.approx(0.3 + 0.01)
+    end = step_rewards(before, state([], step=1000), "player_0", [], w, game_over=True)
+    assert end.terms["survival"] == pytest.approx(2.0)
+
+
+def test_reward_scale_multiplies_everything():
+    before = state([unit("unit_1", (2, 2))])
+    after = state([unit("unit_1", (2, 2), ice=2)], step=11)
+    one = step_rewards(before, after, "player_0", ["unit_1"], weights(), False)
+    three = step_rewards(before, after, "player_0", ["unit_1"], weights(reward_scale=3.0), False)
+    assert three.own[0] == pytest.approx(3 * one.own[0]) and one.own[0] > 0

@@ -1,0 +1,128 @@
+"""The training loop end to end on a stand-in policy: rollouts in workers, checkpoints, exact resume, stops."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+
+import pytest
+import torch
+
+from tests.train import stub_policy
+from train import checkpoint
+from train.config import TrainConfig
+from train.learner import NonFiniteLoss, minibatch_loss, ppo_update
+from train.run import Trainer, main
+
+LOSSES = ("losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl")
+
+
+@pytest.fixture(autouse=True)
+def stub(monkeypatch):
+    stub_policy.install(monkeypatch)
+
+
+def tiny(**kw) -> TrainConfig:
+    values = dict(total_timesteps=48, num_envs=2, num_steps=8, num_workers=2, max_episode_length=12,
+                  num_minibatches=2, update_epochs=2, eval_every=0, export_onnx=False, seed=3)
+    values.update(kw)
+    return TrainConfig(**values).validate()
+
+
+def rows(run_dir):
+    with open(os.path.join(run_dir, "metrics.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def test_resume_reproduces_next_update_exactly(tmp_path):
+    full = str(tmp_path / "full")
+    Trainer(tiny(), full, progress=False).train()
+    reference = rows(full)
+    assert [int(float(r["global_step"])) for r in reference] == [16, 32, 48]
+    # Resume from the checkpoint after update 1 (episodes of 12 steps end and restart inside the rollouts).
+    resumed = str(tmp_path / "resumed")
+    os.makedirs(resumed)
+    shutil.copy(os.path.join(full, checkpoint.PATTERN % 1), resumed)
+    trainer = Trainer(tiny(), resumed, resume=True, progress=False)
+    assert trainer.update == 1 and trainer.global_step == 16
+    trainer.train()
+    again = rows(resumed)
+    assert [int(float(r["global_step"])) for r in again] == [32, 48]
+    for ref, new in zip(reference[1:], again):
+        for name in LOSSES:
+            assert float(new[name]) == float(ref[name]), name
+
+
+def test_stop_request_saves_checkpoint_and_resumes_exactly(tmp_path):
+    reference = str(tmp_path / "reference")
+    Trainer(tiny(), reference, progress=False).train()
+    run_dir = str(tmp_path / "run")
+    # Checkpoints every 5 updates: the one after update 2 can only come from the stop.
+    trainer = Trainer(tiny(checkpoint_every=5), run_dir, progress=False)
+    real_recv = trainer.pool.recv
+    calls = []
+
+    def recv_then_signal(group):
+        calls.append(trainer.update)
+        if calls.count(3) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives in the middle of update 3's rollout
+        return real_recv(group)
+
+    trainer.pool.recv = recv_then_signal
+    trainer.train()
+    assert trainer.update == 3 and calls.count(3) < 16  # update 3 was cut short
+    saved = checkpoint.load_latest(run_dir)
+    assert saved["update"] == 2 and saved["global_step"] == 32
+    Trainer(tiny(checkpoint_every=5), run_dir, resume=True, progress=False).train()
+    last, expected = rows(run_dir)[-1], rows(reference)[-1]
+    assert float(last["global_step"]) == 48
+    for name in LOSSES:
+        assert float(last[name]) == float(expected[name]), name
+
+
+def test_main_rejects_bad_values_and_missing_run(tmp_path, capsys):
+    assert main(["--preset", "smoke", "--num-envs", "0"]) == 2
+    assert "num_envs must be >= 1" in capsys.readouterr().err
+    assert main(["--resume", str(tmp_path / "nothing")]) == 2
+    assert "nothing" in capsys.readouterr().err
+
+
+def test_global_and_grouped_modes_train(tmp_path):
+    for i, kw in enumerate([dict(mode="global"), dict(mode="grouped", grouping="factory"),
+                            dict(mode="grouped", grouping="random", n_groups=4),
+                            dict(opponent="heuristic", separate_logprob=False, reward_own_weight=0.5),
+                            dict(opponent="checkpoints", total_timesteps=32)]):
+        run_dir = str(tmp_path / ("m%d" % i))
+        kw.setdefault("total_timesteps", 16)
+        figures = Trainer(tiny(num_workers=0, **kw), run_dir, progress=False).train()
+        assert figures["rollout/active_entries"] > 0
+        for name in LOSSES:
+            assert figures[name] == figures[name], name  # finite, not NaN
+
+
+def test_non_finite_loss_names_update_and_term(tmp_path):
+    trainer = Trainer(tiny(num_workers=0), str(tmp_path / "run"), progress=False)
+    try:
+        trainer.collect()
+        trainer.batch.returns[:] = float("nan")
+        with pytest.raises(NonFiniteLoss, match="update 7, epoch 0: value_loss is nan"):
+            ppo_update(trainer.net, trainer.optimizer, trainer.batch, trainer.cfg, trainer.switches,
+                       trainer.generator, update=7)
+    finally:
+        trainer.pool.close()
+        trainer.logger.close()
+
+
+def test_ratio_is_one_before_the_first_step(tmp_path):
+    """The update re-evaluates the rollout's own actions with the network that chose them."""
+    trainer = Trainer(tiny(num_workers=0), str(tmp_path / "run"), progress=False)
+    try:
+        trainer.collect()
+        batch = trainer.batch
+        terms = minibatch_loss(trainer.net, batch, torch.arange(batch.n_obs), trainer.cfg, trainer.switches)
+        assert abs(float(terms.approx_kl)) < 1e-6 and float(terms.clipfrac) == 0.0
+        assert len(batch.advantages) > 0
+    finally:
+        trainer.pool.close()
+        trainer.logger.close()

@@ -1,0 +1,106 @@
+"""The PPO update: epochs of minibatches over observations, losses over the active trajectory entries.
+
+Minibatches are drawn over observations (one map evaluation each), so every unit of an observation is in the
+same minibatch as its map; the loss then averages over the active (key, step) entries those observations hold.
+Batch statistics: the network stays in eval mode in rollouts, updates and export, so the function that chose
+an action is the one whose log-probability the update compares against (the PPO ratio starts at exactly 1).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Dict
+
+import numpy as np
+import torch
+
+from train.rollout import Batch, net_forward
+from train.separation import SeparationSwitches, aggregate_units, ppo_loss
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg: Any,
+                   switches: SeparationSwitches):
+    """PPO terms for the observations `mb_obs` (indices into the batch's observations)."""
+    device = batch.map_planes.device
+    obs_to_mb = torch.full((batch.n_obs,), -1, dtype=torch.long, device=device)
+    obs_to_mb[mb_obs] = torch.arange(len(mb_obs), device=device)
+    unit_sel = obs_to_mb[batch.unit_obs] >= 0  # [M] units of these observations
+    entry_sel = obs_to_mb[batch.entry_obs] >= 0  # [E] their active entries
+    n_entries = int(entry_sel.sum())
+    entry_to_mb = torch.full((len(batch.entry_obs),), -1, dtype=torch.long, device=device)
+    entry_to_mb[entry_sel] = torch.arange(n_entries, device=device)
+
+    unit_batch = obs_to_mb[batch.unit_obs[unit_sel]]
+    logits, unit_value, global_value = net_forward(
+        net, batch.map_planes[mb_obs].float(), batch.global_features[mb_obs], unit_batch, batch.unit_pos[unit_sel],
+        batch.unit_features[unit_sel], batch.action_mask[unit_sel])
+    logp_all = torch.log_softmax(logits, dim=1)
+    logprob = logp_all.gather(1, batch.actions[unit_sel][:, None]).squeeze(1)
+    # Entropy over legal actions only (masked logits carry ~0 probability but -1e9 log-prob).
+    probs = logp_all.exp()
+    entropy = -(probs * logp_all.masked_fill(~batch.action_mask[unit_sel], 0.0)).sum(dim=1)
+    new_logp, new_value, new_ent = aggregate_units(
+        entry_to_mb[batch.unit_entry[unit_sel]], unit_batch, logprob, entropy, unit_value, global_value,
+        obs_to_mb[batch.entry_obs[entry_sel]], n_entries, switches)
+    return ppo_loss(new_logp, batch.old_logp[entry_sel], batch.advantages[entry_sel], new_value,
+                    batch.old_value[entry_sel], batch.returns[entry_sel], new_ent, cfg.clip_coef, cfg.vf_coef,
+                    cfg.ent_coef, cfg.norm_adv, cfg.clip_vloss)
+
+
+def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, cfg: Any,
+               switches: SeparationSwitches, generator: torch.Generator, update: int) -> Dict[str, float]:
+    """`update_epochs` passes of `num_minibatches` minibatches; returns the standard metric names."""
+    net.eval()
+    n_obs = batch.n_obs
+    mb_size = int(math.ceil(n_obs / cfg.num_minibatches))
+    has_entry = torch.bincount(batch.entry_obs, minlength=n_obs) > 0  # [T*B] some unit acted there
+    sums: Dict[str, float] = {}
+    count = 0
+    for epoch in range(cfg.update_epochs):
+        perm = torch.randperm(n_obs, generator=generator).to(batch.map_planes.device)
+        kls = []
+        for start in range(0, n_obs, mb_size):
+            mb_obs = perm[start:start + mb_size]
+            if not bool(has_entry[mb_obs].any()):
+                continue  # no unit acted in these observations
+            terms = minibatch_loss(net, batch, mb_obs, cfg, switches)
+            for name in ("policy_loss", "value_loss", "entropy", "loss"):
+                value = getattr(terms, name)
+                if not torch.isfinite(value):
+                    raise NonFiniteLoss("update %d, epoch %d: %s is %s" % (update, epoch, name, value.item()))
+            optimizer.zero_grad()
+            terms.loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+            if not torch.isfinite(grad_norm):
+                raise NonFiniteLoss("update %d, epoch %d: gradient norm is %s" % (update, epoch, grad_norm.item()))
+            optimizer.step()
+            for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss"):
+                sums[name] = sums.get(name, 0.0) + float(getattr(terms, name))
+            sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(grad_norm)
+            kls.append(float(terms.approx_kl))
+            count += 1
+        if cfg.target_kl is not None and kls and float(np.mean(kls)) > cfg.target_kl:
+            break
+    metrics = {"losses/" + k: v / max(count, 1) for k, v in sums.items()}
+    metrics["losses/minibatches"] = float(count)
+    return metrics
+
+
+def explained_variance(batch: Batch) -> float:
+    y = batch.returns.detach().cpu().numpy()
+    p = batch.old_value.detach().cpu().numpy()
+    var = np.var(y)
+    return float("nan") if var == 0 else float(1 - np.var(y - p) / var)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, cfg: Any, update: int, num_updates: int) -> float:
+    """Linear annealing from learning_rate to 0 over the run (update counts from 1)."""
+    frac = 1.0 - (update - 1.0) / num_updates if cfg.anneal_lr else 1.0
+    lr = frac * cfg.learning_rate
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+

@@ -1,0 +1,113 @@
+"""Rewards from the difference between two consecutive game states.
+
+Own terms are per robot (unit) of the player at step t, measured against the same robot at t + 1:
+  ice_dug / ore_dug            cargo gained while standing still on an ice / ore tile
+  ice_delivered / ore_delivered cargo lost while on or next to one of its own factories
+  power_pickup                 power gained on its own factory while below a quarter battery (per 100 power)
+  death                        the robot is gone at t + 1
+Team terms are per player:
+  water_gained                 factory water gained (sum over factories, positive part)
+  factory_alive / factory_lost factories alive at t + 1 / factories lost during the step
+  survival                     factories alive when the game reaches its last step
+  lichen                       lichen gained on the player's strains
+Every weight comes from the training config (`reward_<term>`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from lux.state import GameState
+
+OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "death")
+TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen")
+LOW_POWER_SHARE = 0.25
+
+
+@dataclass
+class StepRewards:
+    own: np.ndarray  # float32 [N]: own reward of each unit in `unit_ids` order (weighted, scaled)
+    team: float  # team terms (weighted, scaled)
+    terms: Dict[str, float]  # every term's weighted, scaled total over the player's units
+
+
+def _lichen(state: GameState, player: str) -> int:
+    team = state.teams.get(player)
+    if team is None or not team.factory_strains:
+        return 0
+    mask = np.isin(state.board.lichen_strains, team.factory_strains)
+    return int(state.board.lichen[mask].sum())
+
+
+def _home_maps(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Tiles of the player's factories, and tiles at Manhattan distance <= 1 of them (where a robot can
+    transfer cargo into a factory)."""
+    shape = state.board.rubble.shape
+    on = np.zeros(shape, dtype=bool)
+    for f in state.factories.get(player, {}).values():
+        x, y = int(f.pos[0]), int(f.pos[1])
+        on[max(x - 1, 0): x + 2, max(y - 1, 0): y + 2] = True
+    near = on.copy()
+    near[1:, :] |= on[:-1, :]
+    near[:-1, :] |= on[1:, :]
+    near[:, 1:] |= on[:, :-1]
+    near[:, :-1] |= on[:, 1:]
+    return on, near
+
+
+def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[str], weights: object,
+                 game_over: bool) -> StepRewards:
+    """Rewards of `player` for the step from `prev` to `nxt` (`weights` has the config's reward_* fields)."""
+    scale = float(getattr(weights, "reward_scale", 1.0))
+    w = {name: float(getattr(weights, "reward_" + name)) * scale for name in OWN_TERMS + TEAM_TERMS}
+    own = np.zeros(len(unit_ids), dtype=np.float32)
+    terms = {name: 0.0 for name in OWN_TERMS + TEAM_TERMS}
+    before = prev.units.get(player, {})
+    after = nxt.units.get(player, {})
+    board = prev.board
+    on_home, near_home = _home_maps(prev, player)
+    for i, uid in enumerate(unit_ids):
+        u0 = before.get(uid)
+        if u0 is None:
+            continue
+        u1 = after.get(uid)
+        got: Dict[str, float] = {}
+        if u1 is None:
+            got["death"] = 1.0
+        else:
+            still = bool(np.array_equal(u0.pos, u1.pos))
+            x, y = int(u0.pos[0]), int(u0.pos[1])
+            d_ice, d_ore = u1.cargo.ice - u0.cargo.ice, u1.cargo.ore - u0.cargo.ore
+            if still and d_ice > 0 and board.ice[x, y] > 0:
+                got["ice_dug"] = float(d_ice)
+            if still and d_ore > 0 and board.ore[x, y] > 0:
+                got["ore_dug"] = float(d_ore)
+            if near_home[x, y] and d_ice < 0:
+                got["ice_delivered"] = float(-d_ice)
+            if near_home[x, y] and d_ore < 0:
+                got["ore_delivered"] = float(-d_ore)
+            if on_home[x, y] and u0.power < LOW_POWER_SHARE * u0.cfg.BATTERY_CAPACITY and u1.power > u0.power:
+                got["power_pickup"] = (u1.power - u0.power) / 100.0
+        for name, amount in got.items():
+            value = w[name] * amount
+            own[i] += value
+            terms[name] += value
+
+    f0, f1 = prev.factories.get(player, {}), nxt.factories.get(player, {})
+    water0 = sum(f.cargo.water for f in f0.values())
+    water1 = sum(f.cargo.water for f in f1.values())
+    team_amounts = {
+        "water_gained": float(max(water1 - water0, 0)),
+        "factory_alive": float(len(f1)),
+        "factory_lost": float(len(set(f0) - set(f1))),
+        "survival": float(len(f1)) if game_over and nxt.real_env_steps >= nxt.cfg.max_episode_length else 0.0,
+        # Lichen sums cost a full-board scan per step: only when the term is used.
+        "lichen": float(max(_lichen(nxt, player) - _lichen(prev, player), 0)) if w["lichen"] else 0.0,
+    }
+    team = 0.0
+    for name, amount in team_amounts.items():
+        terms[name] = w[name] * amount
+        team += terms[name]
+    return StepRewards(own=own, team=team, terms=terms)

@@ -1,0 +1,347 @@
+"""M-PPO with trajectory separation for Lux AI Season 2: `python train/run.py --preset basic`.
+
+Read top to bottom: config -> env pool -> network -> for each update: rollout (one batched forward per env
+step), GAE per trajectory, PPO epochs, logging, evaluation, checkpoint -> ONNX export.
+`--resume RUN_DIR` continues a run exactly; `--export RUN_DIR` only exports its latest checkpoint.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import random
+import signal
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+import torch
+
+from train import checkpoint
+from train.config import TrainConfig, config_from_args
+from train.learner import NonFiniteLoss, explained_variance, ppo_update, set_lr
+from train.logger import RunLogger
+from train.rollout import RolloutStorage, act, evaluate_games, split_actions
+from train.separation import switches_from
+from train.workers import EnvPool, SeatObs, learning_seats_per_env, make_pool, n_keys, seats_per_env
+
+
+def make_network(cfg: TrainConfig) -> torch.nn.Module:
+    """magma_policy's PolicyNet with the run's width and depth."""
+    import dataclasses
+
+    from magma_policy import network
+
+    config_class = getattr(network, "NetworkConfig", None)
+    if config_class is None:
+        return network.PolicyNet(cfg)
+    wanted = {"channels": cfg.net_channels, "blocks": cfg.net_blocks}
+    names = {f.name for f in dataclasses.fields(config_class)}
+    return network.PolicyNet(config_class(**{k: v for k, v in wanted.items() if k in names}))
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def flatten(obs_by_env: Sequence[Sequence[SeatObs]]) -> List[SeatObs]:
+    return [o for env_obs in obs_by_env for o in env_obs]
+
+
+def merge_outputs(outs: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
+    """Policy outputs of consecutive groups of observations, as if from one forward pass."""
+    if len(outs) == 1:
+        return outs[0]
+    return {k: np.concatenate([o[k] for o in outs]) for k in ("actions", "logprob", "unit_value", "global_value")}
+
+
+class StopRequested(Exception):
+    pass
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run_dir: str, resume: bool = False, progress: bool = True) -> None:
+        self.cfg = cfg
+        self.run_dir = run_dir
+        ckpt = checkpoint.load_latest(run_dir) if resume else None
+        os.makedirs(run_dir, exist_ok=True)
+        with open(os.path.join(run_dir, "config.json"), "w") as f:
+            f.write(cfg.to_json())
+        torch.set_num_threads(cfg.torch_threads)
+        self.device = torch.device(cfg.device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device cuda requested but torch sees no CUDA device")
+        self.generator = seed_everything(cfg.seed)
+        self.switches = switches_from(cfg)
+        self.seats = [seats_per_env(cfg)] * cfg.num_envs
+        self.net = make_network(cfg).to(self.device)
+        self.net.eval()  # see train/learner.py: eval mode everywhere
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
+        self.update = 0
+        self.global_step = 0
+        self.pool: EnvPool = make_pool(cfg)
+        if ckpt is not None:
+            self.net.load_state_dict(ckpt["net"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.update, self.global_step = int(ckpt["update"]), int(ckpt["global_step"])
+            checkpoint.set_rng_state(ckpt["rng"], self.generator)
+            self.pool.restore(ckpt["pool"])
+            self.obs: List[SeatObs] = ckpt["obs"]
+        else:
+            self.obs = flatten(self.pool.reset())
+        self.logger = RunLogger(run_dir, cfg.num_updates * cfg.batch_size, self.global_step, progress)
+        self.opponent_net: Optional[torch.nn.Module] = None
+        self.stop = False
+        self.last_state: Optional[Dict[str, Any]] = None
+        self.last_saved = -1
+
+    # -- signals and checkpoints -----------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        self.stop = True
+        self.logger.write("signal %d: saving a checkpoint and stopping" % signum)
+
+    def state(self) -> Dict[str, Any]:
+        """Everything needed to resume from the current update boundary."""
+        return {
+            "update": self.update, "global_step": self.global_step,
+            "net": copy.deepcopy(self.net.state_dict()), "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "rng": checkpoint.rng_state(self.generator), "pool": self.pool.snapshot(), "obs": list(self.obs),
+            "config": self.cfg.to_json(),
+        }
+
+    def save(self) -> None:
+        if self.last_state is not None and self.last_saved != self.last_state["update"]:
+            checkpoint.save(self.run_dir, self.last_state, self.cfg.keep_checkpoints)
+            self.last_saved = self.last_state["update"]
+
+    # -- one update ----------------------------------------------------------------------------------------
+
+    def collect(self) -> Dict[str, float]:
+        """One rollout of num_steps env steps in every env, then GAE per trajectory; returns figures.
+
+        Env groups (one per worker) are pipelined: while one group's games step, the learner chooses the next
+        group's actions. Each group's actions come from one batched forward pass.
+        """
+        cfg = self.cfg
+        storage = RolloutStorage(cfg.num_steps, learning_seats_per_env(cfg) * cfg.num_envs, n_keys(cfg))
+        terms: Dict[str, float] = {}
+        episodes: List[Dict[str, float]] = []
+        self._pick_opponent()
+        seats = self.seats[0]
+        groups = self.pool.groups()
+        spans = [slice(envs[0] * seats, (envs[-1] + 1) * seats) for envs in groups]
+        pending: Dict[int, Any] = {}
+
+        def launch(g: int) -> None:
+            obs = self.obs[spans[g]]
+            learning = [o.learning for o in obs]
+            learn_obs = [o for o in obs if o.learning]
+            out = act(self.net, learn_obs, self.device, greedy=False, generator=self.generator)
+            actions = self._with_opponent_actions(out["actions"], obs, learning)
+            self.pool.send(g, split_actions(actions, obs, [seats] * len(groups[g])))
+            pending[g] = (learning, learn_obs, out)
+
+        start = time.perf_counter()
+        if self.stop:
+            raise StopRequested()
+        for g in range(len(groups)):
+            launch(g)
+        for t in range(cfg.num_steps):
+            step_obs: List[SeatObs] = []
+            step_outs, step_rewards, step_ended = [], [], []
+            for g in range(len(groups)):
+                results = self.pool.recv(g)
+                learning, learn_obs, out = pending.pop(g)
+                rewards = [r for res in results for r in res.rewards]
+                ended = [res.ended for res in results for _ in range(seats)]
+                step_obs += learn_obs
+                step_outs.append(out)
+                step_rewards += [r for r, k in zip(rewards, learning) if k]
+                step_ended += [e for e, k in zip(ended, learning) if k]
+                self.obs[spans[g]] = flatten([res.obs for res in results])
+                for res in results:
+                    for k, v in res.terms.items():
+                        terms[k] = terms.get(k, 0.0) + v
+                    if res.episode is not None:
+                        episodes.append(res.episode)
+                if t + 1 < cfg.num_steps:
+                    if self.stop:
+                        raise StopRequested()
+                    launch(g)
+            storage.add(step_obs, merge_outputs(step_outs), step_rewards, step_ended)
+            self.global_step += cfg.num_envs
+            self.logger.advance(cfg.num_envs)
+        rollout_time = time.perf_counter() - start
+        learn_obs = [o for o in self.obs if o.learning]
+        next_out = act(self.net, learn_obs, self.device, greedy=True)
+        self.batch, figures = storage.finish(learn_obs, next_out, cfg.gamma, cfg.gae_lambda, self.switches,
+                                             self.device)
+        figures["charts/rollout_SPS"] = cfg.batch_size / rollout_time
+        for k, v in terms.items():
+            figures["rewards/" + k] = v / cfg.num_envs  # per env over the rollout
+        if episodes:
+            renamed = {"finished": "charts/finished_rate", "episode_length": "charts/episode_length"}
+            for k in episodes[0]:
+                name = renamed.get(k, "game/" + k)
+                figures[name] = float(np.mean([ep[k] for ep in episodes]))
+            figures["charts/episodes"] = float(len(episodes))
+        return figures
+
+    def _pick_opponent(self) -> None:
+        """opponent=checkpoints: the other seat plays one of the newest checkpoints (or the current network
+        before the first one), drawn once per rollout."""
+        if self.cfg.opponent != "checkpoints":
+            return
+        if self.opponent_net is None:
+            self.opponent_net = make_network(self.cfg).to(self.device)
+            self.opponent_net.eval()
+        paths = checkpoint.list_checkpoints(self.run_dir)[-self.cfg.opponent_pool:]
+        if paths:
+            self.opponent_net.load_state_dict(checkpoint.load(random.choice(paths))["net"])
+        else:
+            self.opponent_net.load_state_dict(self.net.state_dict())
+
+    def _with_opponent_actions(self, learner_actions: np.ndarray, obs: List[SeatObs], learning: List[bool]
+                               ) -> np.ndarray:
+        """All seats' actions in pool order: the learner's, plus the frozen opponent's where a seat is not
+        learning."""
+        if all(learning):
+            return learner_actions
+        opp_obs = [o for o, k in zip(obs, learning) if not k]
+        opp = act(self.opponent_net, opp_obs, self.device, greedy=False, generator=self.generator)["actions"]
+        parts, li, oi = [], 0, 0
+        for o, k in zip(obs, learning):
+            n = len(o.keys)
+            if k:
+                parts.append(learner_actions[li:li + n])
+                li += n
+            else:
+                parts.append(opp[oi:oi + n])
+                oi += n
+        return np.concatenate(parts) if parts else learner_actions
+
+    def evaluate(self) -> Dict[str, float]:
+        pool = make_pool(self.cfg, eval_seeds=self.cfg.eval_seeds)
+        try:
+            start = time.perf_counter()
+            figures = evaluate_games(self.net, pool, self.device, greedy=self.cfg.eval_greedy)
+            figures["eval/seconds"] = time.perf_counter() - start
+            return figures
+        finally:
+            pool.close()
+
+    def train(self) -> Dict[str, float]:
+        cfg = self.cfg
+        handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        self.logger.write("run %s: %d updates of %d env steps, eval every %d updates on %d games (seeds %s, %s "
+                          "self-play, %d-step games)" % (self.run_dir, cfg.num_updates, cfg.batch_size, cfg.eval_every,
+                                                         len(cfg.eval_seeds), cfg.eval_seeds,
+                                                         "greedy" if cfg.eval_greedy else "sampled",
+                                                         cfg.eval_episode_length))
+        self.last_state = self.state()
+        last: Dict[str, float] = {}
+        run_start, run_steps = time.perf_counter(), 0
+        try:
+            while self.update < cfg.num_updates:
+                self.update += 1
+                update_start = time.perf_counter()
+                lr = set_lr(self.optimizer, cfg, self.update, cfg.num_updates)
+                figures = self.collect()
+                learn_start = time.perf_counter()
+                torch.set_num_threads(cfg.update_threads)
+                try:
+                    figures.update(ppo_update(self.net, self.optimizer, self.batch, cfg, self.switches,
+                                              self.generator, self.update))
+                finally:
+                    torch.set_num_threads(cfg.torch_threads)
+                figures["losses/explained_variance"] = explained_variance(self.batch)
+                figures["charts/learning_rate"] = lr
+                figures["charts/update_seconds"] = time.perf_counter() - learn_start
+                run_steps += cfg.batch_size
+                figures["charts/SPS"] = run_steps / (time.perf_counter() - run_start)
+                figures["charts/update"] = float(self.update)
+                if cfg.eval_every and (self.update % cfg.eval_every == 0 or self.update == cfg.num_updates):
+                    figures.update(self.evaluate())
+                figures["charts/wall_seconds"] = time.perf_counter() - update_start
+                self.logger.log(self.global_step, figures)
+                self.logger.advance(0, figures["charts/SPS"])
+                self.logger.write(summary_line(self.update, self.global_step, figures))
+                last = figures
+                self.last_state = self.state()
+                if self.update % cfg.checkpoint_every == 0 or self.update == cfg.num_updates:
+                    self.save()
+        except StopRequested:
+            self.save()
+            self.logger.write("stopped at update %d (global step %d); resume with --resume %s"
+                              % (self.last_state["update"], self.last_state["global_step"], self.run_dir))
+        except NonFiniteLoss as exc:
+            self.logger.write("stopping: non-finite loss at %s" % exc)
+            raise
+        finally:
+            for s, h in handlers.items():
+                signal.signal(s, h)
+            self.pool.close()
+            self.logger.close()
+        return last
+
+
+def summary_line(update: int, step: int, f: Dict[str, float]) -> str:
+    parts = ["update %d" % update, "step %d" % step]
+    for name in ("charts/SPS", "charts/rollout_SPS", "losses/policy_loss", "losses/value_loss", "losses/entropy",
+                 "losses/approx_kl", "game/ice_transferred", "eval/finished_rate", "eval/ice_transferred"):
+        if name in f:
+            parts.append("%s %.4g" % (name.replace("charts/", "").replace("losses/", ""), f[name]))
+    return " | ".join(parts)
+
+
+def export_run(run_dir: str, export_to: Optional[str] = None, figures: Optional[Dict[str, float]] = None) -> str:
+    """Export the latest checkpoint of a run to <run_dir>/policy.onnx (+ metadata), optionally copied on."""
+    from train.export import export_checkpoint
+
+    return export_checkpoint(run_dir, export_to, figures)
+
+
+def default_run_dir(cfg: TrainConfig) -> str:
+    return os.path.join("runs", "%s-%d-%s" % (cfg.exp_name, cfg.seed, time.strftime("%Y%m%d-%H%M%S")))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import json
+
+    parser_args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        probe = config_from_args(parser_args)[1]
+        if probe.export:
+            path = export_run(probe.export, probe.export_to)
+            print("exported %s" % path)
+            return 0
+        base = None
+        if probe.resume:
+            with open(os.path.join(probe.resume, "config.json")) as f:
+                base = json.load(f)
+        cfg, args = config_from_args(parser_args, base)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    run_dir = args.resume or args.run_dir or default_run_dir(cfg)
+    try:
+        trainer = Trainer(cfg, run_dir, resume=bool(args.resume), progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        print("error: %s" % exc, file=sys.stderr)
+        return 2
+    figures = trainer.train()
+    if trainer.update >= cfg.num_updates and cfg.export_onnx:
+        path = export_run(run_dir, cfg.export_to, figures)
+        print("exported %s" % path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
