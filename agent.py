@@ -13,9 +13,11 @@ import time
 import traceback
 from typing import Any, Dict, Optional
 
+import numpy as np
+
 from lux.config import GameConfig
 from lux.state import GameState
-from strategy.bidding import bid
+from strategy.bidding import FACTION, bid
 from strategy.factories import factory_actions
 from strategy.placement import my_turn_to_place, place_factory
 from strategy.units import HeuristicUnitController
@@ -66,30 +68,74 @@ class Agent:
         return "policy" if self.policy is not None else "heuristic"
 
     def early_setup(self, step: int, obs: Dict[str, Any], remaining_overage_time: float = 60.0) -> Dict[str, Any]:
-        """Bid on step 0, then place a factory on each of our placement turns."""
-        state = GameState.from_obs(obs, self.cfg)
+        """Bid on step 0, then place a factory on each of our placement turns.
+
+        Errors are logged and answered with the plainest valid action: a zero bid (no bid at all would
+        forfeit the game), or the first valid spawn (a skipped placement turn loses that factory).
+        """
+        try:
+            state = GameState.from_obs(obs, self.cfg)
+        except Exception:
+            log("step %d: unreadable observation:\n%s" % (step, traceback.format_exc()))
+            return {"faction": FACTION, "bid": 0} if step == 0 else {}
         if step == 0:
-            return bid(state, self.player)
-        if my_turn_to_place(state, self.player, step):
+            try:
+                return bid(state, self.player)
+            except Exception:
+                log("step 0: bidding failed; bidding 0:\n" + traceback.format_exc())
+                return {"faction": FACTION, "bid": 0}
+        try:
+            if not my_turn_to_place(state, self.player, step):
+                return {}
             return place_factory(state, self.player)
-        return {}
+        except Exception:
+            log("step %d: placement failed; first valid spawn instead:\n%s" % (step, traceback.format_exc()))
+            return _first_valid_placement(state, self.player)
 
     def act(self, step: int, obs: Dict[str, Any], remaining_overage_time: float = 60.0) -> Dict[str, Any]:
+        """Factory and robot actions for one step of the game proper; never raises."""
         start = time.perf_counter()
-        state = GameState.from_obs(obs, self.cfg)
-        actions: Dict[str, Any] = dict(factory_actions(state, self.player))
-        if self.policy is not None:
-            try:
-                actions.update(self.policy.act(state, self.player, greedy=True))
-            except Exception as exc:
-                log("step %d: policy failed (%s: %s); heuristic controller from now on"
-                    % (step, type(exc).__name__, exc))
-                self.policy = None
-        if self.policy is None:
-            actions.update(self.heuristic.act(state, self.player))
+        try:
+            state = GameState.from_obs(obs, self.cfg)
+        except Exception:
+            log("step %d: unreadable observation; no actions:\n%s" % (step, traceback.format_exc()))
+            return {}
+        actions: Dict[str, Any] = {}
+        try:
+            actions.update(factory_actions(state, self.player))
+        except Exception:
+            log("step %d: factory actions failed; factories idle:\n%s" % (step, traceback.format_exc()))
+        actions.update(self._unit_actions(state, step))
         elapsed = time.perf_counter() - start
         if self.policy is not None and (elapsed > SLOW_TURN_S or remaining_overage_time < LOW_OVERAGE_S):
             log("step %d: turn took %.2fs with %.1fs overage left; heuristic controller from now on"
                 % (step, elapsed, remaining_overage_time))
             self.policy = None
         return actions
+
+    def _unit_actions(self, state: GameState, step: int) -> Dict[str, Any]:
+        """Robot queues from the policy, or from the heuristic controller once the policy is gone or fails."""
+        if self.policy is not None:
+            try:
+                return self.policy.act(state, self.player, greedy=True)
+            except Exception as exc:
+                log("step %d: policy failed (%s: %s); heuristic controller from now on"
+                    % (step, type(exc).__name__, exc))
+                self.policy = None
+        try:
+            return self.heuristic.act(state, self.player)
+        except Exception:
+            log("step %d: heuristic controller failed; robots keep their queues:\n%s"
+                % (step, traceback.format_exc()))
+            return {}
+
+
+def _first_valid_placement(state: GameState, player: str) -> Dict[str, Any]:
+    """The first valid spawn with an even share of the team's water and metal; {} when none is left."""
+    team = state.teams.get(player)
+    spawns = np.argwhere(state.board.valid_spawns_mask)
+    if team is None or team.factories_to_place <= 0 or len(spawns) == 0:
+        return {}
+    share = max(team.factories_to_place, 1)
+    return {"spawn": [int(spawns[0][0]), int(spawns[0][1])], "metal": int(team.metal // share),
+            "water": int(team.water // share)}

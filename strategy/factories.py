@@ -1,10 +1,10 @@
 """Factory actions: build robots when affordable, water lichen only when the water stock allows it."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 from lux.actions import BUILD_HEAVY, BUILD_LIGHT, WATER_LICHEN
-from lux.lichen import watering_cost
+from lux.lichen import WateringMap
 from lux.state import GameState
 
 HEAVIES_PER_FACTORY = 1
@@ -25,6 +25,7 @@ def factory_actions(state: GameState, player: str, allow_watering: bool = True) 
     n_light = sum(not u.is_heavy for u in units)
     steps_left = cfg.max_episode_length - state.real_env_steps
     actions: Dict[str, int] = {}
+    watering: Optional[WateringMap] = None  # built on first need
     for fid, f in factories.items():
         # A robot standing on the centre would collide with the new one.
         centre_free = (int(f.pos[0]), int(f.pos[1])) not in occupied
@@ -39,10 +40,14 @@ def factory_actions(state: GameState, player: str, allow_watering: bool = True) 
             n_light += 1
             continue
         if allow_watering and state.real_env_steps >= 0:
-            cost = watering_cost(state.board, f, cfg.MIN_LICHEN_TO_SPREAD, cfg.LICHEN_WATERING_COST_FACTOR)
             # The engine takes upkeep after watering: keep enough for the upkeep still to come.
             upkeep = cfg.FACTORY_WATER_CONSUMPTION * (steps_left + 1)
             reserve = min(WATER_RESERVE, upkeep) if steps_left > ENDGAME_STEPS else upkeep
+            if f.cargo.water - 1 <= reserve:
+                continue  # even the cheapest watering would dip into the reserve
+            if watering is None:
+                watering = WateringMap(state.board, cfg.MIN_LICHEN_TO_SPREAD)
+            cost = watering.cost(f, cfg.LICHEN_WATERING_COST_FACTOR)
             if cost > 0 and f.cargo.water - cost > reserve:
                 actions[fid] = WATER_LICHEN
     return actions

@@ -36,12 +36,26 @@ class HeuristicUnitController:
         plans: Dict[str, List[int]] = {}
         self._goals: Dict[str, Tile] = {}
         targeted: Set[Tile] = set()
+        homes = _nearest_factories(units, factories)
+        targets = _ResourceTiles(board)
         for unit in sorted(units, key=lambda u: (not u.is_heavy, u.unit_id)):
-            plans[unit.unit_id] = self._plan(state, unit, factories, targeted)
+            home, dist_home = homes[unit.unit_id]
+            plans[unit.unit_id] = self._plan(unit, home, dist_home, targets, targeted)
 
-        # Collision-free resolution: robots that stay reserve their tiles first, then movers claim targets.
-        reserved: Set[Tile] = set()
+        self._resolve_moves(state, units, factories, plans, enemy_factory)
+        return self._queues(board, units, plans, self._goals)
+
+    def _resolve_moves(self, state: GameState, units: List[Unit], factories: List[Factory],
+                       plans: Dict[str, List[int]], enemy_factory: np.ndarray) -> None:
+        """Make the plans collision-free among our robots (in place).
+
+        Robots that stay reserve their tiles first. Movers then claim tiles in passes: a tile one of ours
+        stands on is free only once that robot is known to leave it. The first passes try only the wanted
+        direction, so a robot waits for the one ahead of it to move on; later passes allow side-steps. A mover
+        left without a tile stays (and reserves its own, which nobody can have claimed: it never left it).
+        """
         current = {u.unit_id: (int(u.pos[0]), int(u.pos[1])) for u in units}
+        reserved: Set[Tile] = set()
         movers = []
         for unit in units:
             action = plans[unit.unit_id]
@@ -49,43 +63,53 @@ class HeuristicUnitController:
                 movers.append(unit)
             else:
                 reserved.add(current[unit.unit_id])
-        occupied_now = set(current.values())
+        occupied = set(current.values())
+        vacated: Set[Tile] = set()
         # Factory centres are where new robots appear: never walk onto them.
-        occupied_now |= {(int(f.pos[0]), int(f.pos[1])) for f in factories}
+        centres = {(int(f.pos[0]), int(f.pos[1])) for f in factories}
+        options = {u.unit_id: self._move_options(state, u, plans[u.unit_id][1], enemy_factory) for u in movers}
+        for side_steps in (False, True):
+            progress = True
+            while movers and progress:
+                progress = False
+                waiting = []
+                for unit in movers:
+                    here = current[unit.unit_id]
+                    wanted = options[unit.unit_id] if side_steps else options[unit.unit_id][:1]
+                    chosen = None
+                    for direction in wanted:
+                        dx, dy = A.DIRECTION_DELTAS[direction]
+                        nxt = (here[0] + int(dx), here[1] + int(dy))
+                        if nxt in reserved or nxt in centres or (nxt in occupied and nxt not in vacated):
+                            continue
+                        chosen, reserved_tile = direction, nxt
+                        break
+                    if chosen is None:
+                        waiting.append(unit)
+                        continue
+                    reserved.add(reserved_tile)
+                    vacated.add(here)
+                    plans[unit.unit_id] = A.move(chosen)
+                    progress = True
+                movers = waiting
         for unit in movers:
-            here = current[unit.unit_id]
-            options = self._move_options(state, unit, plans[unit.unit_id][1], enemy_factory)
-            chosen = None
-            for direction in options:
-                dx, dy = A.DIRECTION_DELTAS[direction]
-                nxt = (here[0] + int(dx), here[1] + int(dy))
-                # A tile another robot of ours stands on now is only safe once we know it leaves: avoid it.
-                if nxt not in reserved and nxt not in occupied_now:
-                    chosen = direction
-                    reserved.add(nxt)
-                    break
-            if chosen is None:
-                plans[unit.unit_id] = [A.RECHARGE, 0, 0, unit.cfg.BATTERY_CAPACITY, 0, 1]
-                reserved.add(here)
-            else:
-                plans[unit.unit_id] = A.move(chosen)
-        return self._queues(board, units, plans, self._goals)
+            plans[unit.unit_id] = [A.RECHARGE, 0, 0, unit.cfg.BATTERY_CAPACITY, 0, 1]
+            reserved.add(current[unit.unit_id])
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, state: GameState, unit: Unit, factories: List[Factory], targeted: Set[Tile]) -> List[int]:
+    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: _ResourceTiles, targeted: Set[Tile]
+              ) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later)."""
         cfg = unit.cfg
-        home = min(factories, key=lambda f: f.distance_to(unit.pos))
         here = (int(unit.pos[0]), int(unit.pos[1]))
-        on_home = home.occupies(unit.pos)
-        dist_home = home.distance_to(unit.pos)
+        on_home = dist_home == 0
         resource = A.ICE if unit.is_heavy or home.cargo.water < LOW_WATER else A.ORE
         carried = unit.cargo.ice + unit.cargo.ore
         # Power to walk home on flat ground, plus a margin of a few digs.
         power_to_return = dist_home * (cfg.MOVE_COST + 2) + 3 * cfg.DIG_COST + cfg.ACTION_QUEUE_POWER_COST
 
-        if on_home or dist_home == 0:
+        if on_home:
             if carried > 0:
                 res = A.ICE if unit.cargo.ice >= unit.cargo.ore else A.ORE
                 amount = unit.cargo.ice if res == A.ICE else unit.cargo.ore
@@ -105,7 +129,10 @@ class HeuristicUnitController:
             self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
             return A.move(A.direction_to(unit.pos, goal))
 
-        target = self._resource_target(state, unit, home, resource, targeted)
+        target = targets.nearest(unit, home, resource, targeted)
+        if target is None:
+            # Nothing to mine: clear rubble next to home, room for its lichen to spread.
+            target = targets.nearest(unit, home, RUBBLE, targeted)
         if target is None:
             return A.recharge(cfg.BATTERY_CAPACITY) if not on_home else [A.RECHARGE, 0, 0, cfg.BATTERY_CAPACITY, 0, 1]
         targeted.add(target)
@@ -115,22 +142,6 @@ class HeuristicUnitController:
             return A.recharge(cfg.BATTERY_CAPACITY)
         self._goals[unit.unit_id] = target
         return A.move(A.direction_to(unit.pos, np.array(target)))
-
-    @staticmethod
-    def _resource_target(state: GameState, unit: Unit, home: Factory, resource: int, targeted: Set[Tile]
-                         ) -> Optional[Tile]:
-        """The nearest tile of the resource to home not yet claimed by another of our robots."""
-        field = state.board.ice if resource == A.ICE else state.board.ore
-        xs, ys = np.nonzero(field > 0)
-        if len(xs) == 0:
-            return None
-        d_home = np.maximum(np.abs(xs - home.pos[0]) - 1, 0) + np.maximum(np.abs(ys - home.pos[1]) - 1, 0)
-        d_unit = np.abs(xs - unit.pos[0]) + np.abs(ys - unit.pos[1])
-        for i in np.lexsort((d_unit, d_home)):
-            tile = (int(xs[i]), int(ys[i]))
-            if tile not in targeted and d_home[i] <= 12:
-                return tile
-        return None
 
     @staticmethod
     def _nearest_footprint_tile(pos: np.ndarray, factory: Factory) -> np.ndarray:
@@ -184,13 +195,60 @@ class HeuristicUnitController:
             if unit.power < unit.cfg.ACTION_QUEUE_POWER_COST:
                 continue
             if action[0] == A.DIG:
-                queue = [A.dig(n=unit.cfg.CARGO_SPACE)]  # keep digging until told otherwise
+                queue = [A.dig(n=_digs_needed(board, unit))]
             elif action[0] == A.MOVE:
                 queue = [action] + _path_after_first_step(board, unit, action[1], goals.get(unit.unit_id))
             else:
                 queue = [action]
             out[unit.unit_id] = queue
         return out
+
+
+MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
+RUBBLE = -1  # target kind next to the resource ids: rubble to clear
+RUBBLE_DISTANCE = 4  # rubble is cleared this close to home, where lichen grows first
+
+
+def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str, Tuple[Factory, int]]:
+    """Each robot's home: the factory whose footprint is nearest (first listed on ties), and that distance."""
+    upos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
+    fpos = np.array([f.pos for f in factories], dtype=np.int64).reshape(-1, 2)
+    gap = np.maximum(np.abs(upos[:, None, :] - fpos[None, :, :]) - 1, 0).sum(axis=2)
+    best = gap.argmin(axis=1)
+    return {u.unit_id: (factories[int(i)], int(gap[k, i])) for k, (u, i) in enumerate(zip(units, best))}
+
+
+class _ResourceTiles:
+    """Ice, ore and clearable rubble tiles near each factory, by distance to its footprint; built lazily."""
+
+    def __init__(self, board: Board) -> None:
+        clearable = (board.rubble > 0) & (board.ice == 0) & (board.ore == 0) & (board.factory_occupancy == -1)
+        self._fields = {A.ICE: board.ice > 0, A.ORE: board.ore > 0, RUBBLE: clearable}
+        self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: Dict[Tuple[str, int], Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _near(self, home: Factory, resource: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (home.unit_id, resource)
+        if key not in self._cache:
+            if resource not in self._tiles:
+                self._tiles[resource] = np.nonzero(self._fields[resource])
+            xs, ys = self._tiles[resource]
+            d_home = np.maximum(np.abs(xs - home.pos[0]) - 1, 0) + np.maximum(np.abs(ys - home.pos[1]) - 1, 0)
+            keep = d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE)
+            self._cache[key] = (xs[keep], ys[keep], d_home[keep])
+        return self._cache[key]
+
+    def nearest(self, unit: Unit, home: Factory, resource: int, targeted: Set[Tile]) -> Optional[Tile]:
+        """The tile nearest home (then nearest the robot) not yet claimed by another of our robots."""
+        xs, ys, d_home = self._near(home, resource)
+        if len(xs) == 0:
+            return None
+        d_unit = np.abs(xs - unit.pos[0]) + np.abs(ys - unit.pos[1])
+        for i in np.lexsort((d_unit, d_home)):
+            tile = (int(xs[i]), int(ys[i]))
+            if tile not in targeted:
+                return tile
+        return None
 
 
 def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[Tile], limit: int = 4
@@ -213,3 +271,11 @@ def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[
         steps.append(A.move(d))
         at = nxt
     return steps
+
+
+def _digs_needed(board: Board, unit: Unit) -> int:
+    """Digs to clear the rubble under the robot; on a resource tile, enough to fill its cargo."""
+    x, y = int(unit.pos[0]), int(unit.pos[1])
+    if board.ice[x, y] == 0 and board.ore[x, y] == 0 and board.rubble[x, y] > 0:
+        return int(np.ceil(board.rubble[x, y] / float(unit.cfg.DIG_RUBBLE_REMOVED)))
+    return unit.cfg.CARGO_SPACE

@@ -40,3 +40,46 @@ def test_miners_deliver_ice():
     # when ice was delivered and refined.
     water = [f.cargo.water for fs in env.state.factories.values() for f in fs.values()]
     assert water and np.mean(water) > 100
+
+
+def synthetic_state(units, ice_tiles, n=16):
+    """One factory of ours at (4, 8) with plenty of water, our robots, and ice where given."""
+    from lux.config import GameConfig
+    from lux.state import GameState
+
+    zeros = np.zeros((n, n), dtype=np.int64)
+    ice = zeros.copy()
+    for x, y in ice_tiles:
+        ice[x, y] = 1
+    factory = {"unit_id": "factory_0", "team_id": 0, "strain_id": 0, "pos": [4, 8], "power": 500,
+               "cargo": {"ice": 0, "ore": 0, "water": 500, "metal": 0}}
+    robots = {}
+    for i, (kind, pos, power) in enumerate(units):
+        uid = "unit_%d" % (i + 10)
+        robots[uid] = {"unit_id": uid, "team_id": 0, "unit_type": kind, "pos": list(pos), "power": power,
+                       "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
+    obs = {"board": dict(rubble=zeros, ice=ice, ore=zeros, lichen=zeros, lichen_strains=zeros - 1,
+                         factories_per_team=1),
+           "units": {"player_0": robots, "player_1": {}},
+           "factories": {"player_0": {"factory_0": factory}, "player_1": {}}, "teams": {}, "real_env_steps": 50}
+    return GameState.from_obs(obs, GameConfig())
+
+
+def test_two_robots_never_claim_the_same_tile():
+    from strategy.units import HeuristicUnitController
+
+    # Two heavies equally far from the only ice tile, on either side of it.
+    state = synthetic_state([("HEAVY", (8, 7), 3000), ("HEAVY", (8, 9), 3000)], ice_tiles=[(8, 8)])
+    out = HeuristicUnitController().act(state, "player_0")
+    tiles = [next_tile(u, out.get(uid, u.action_queue)) for uid, u in state.units["player_0"].items()]
+    assert len(set(tiles)) == 2
+    assert tiles.count((8, 8)) == 1  # one of them goes for the ice
+
+
+def test_a_robot_that_cannot_pay_for_a_new_queue_gets_none():
+    from strategy.units import HeuristicUnitController
+
+    # The heavy would walk to the ice, but replacing its queue costs 10 power it does not have.
+    state = synthetic_state([("HEAVY", (12, 8), 9), ("HEAVY", (12, 4), 3000)], ice_tiles=[(8, 8), (8, 3)])
+    out = HeuristicUnitController().act(state, "player_0")
+    assert "unit_10" not in out and "unit_11" in out
