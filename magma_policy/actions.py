@@ -1,0 +1,334 @@
+"""The per-robot discrete action set, its masks, and the codec to Lux action queues.
+
+| id | name | queue sent |
+|----|------|-----------|
+| 0 | NOOP | `[]`: the robot stays where it is and does nothing (recharges by day) |
+| 1-4 | MOVE_UP/RIGHT/DOWN/LEFT | one move with `n` = the straight run ahead it can afford (see `_move_run`) |
+| 5 | DIG | one dig with `n` = the digs that are both affordable and useful (`_dig_run`) |
+| 6 | TRANSFER_ICE | all ice cargo to an own factory tile under the robot (CENTER) or 4-adjacent to it |
+| 7 | TRANSFER_ORE | the same for ore |
+| 8 | PICKUP_POWER | power from the own factory under the robot: min(battery room, factory power) |
+
+Engine rules the masks follow (luxai_s2 `validate_actions` and `step`): replacing a queue first costs
+ACTION_QUEUE_POWER_COST, and the replacement is skipped when the robot has less; the queue's next action then
+needs power of its own (move: MOVE_COST + RUBBLE_MOVEMENT_COST * rubble of the target, dig: DIG_COST) and is
+rejected without it; moves off the map or onto an enemy factory are rejected; digging on any factory is
+rejected; pickup needs a factory under the robot; transfers must target a tile on the map.
+
+Masks that go beyond the engine's rules, to save power or turns (the engine would accept these and waste them):
+- DIG where there is nothing to dig: no rubble, no enemy lichen, no ice/ore with cargo room for it.
+  Digging our own lichen is masked too.
+- TRANSFER_* with no cargo of that resource, or with no own factory tile under or next to the robot.
+- PICKUP_POWER when it would gain less than PICKUP_MIN_FRACTION of the battery.
+NOOP is always allowed.
+
+Queues are only re-sent when the robot's current queue does not already do the chosen action (replacing costs
+power). Decoding keeps our own robots from colliding: in the engine any two robots that end a step on the
+same tile collide, our own included, and factory tiles are no exception (`_handle_movement_actions` counts
+the robots per tile after all moves; at most one survives). So each robot reserves the tile it will be on
+next step, and a move into a reserved tile, or onto a robot that has not been confirmed to move away, becomes
+NOOP.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import numpy as np
+
+from lux import actions as A
+from lux.state import GameState, Unit
+
+NOOP, MOVE_UP, MOVE_RIGHT, MOVE_DOWN, MOVE_LEFT, DIG, TRANSFER_ICE, TRANSFER_ORE, PICKUP_POWER = range(9)
+ACTION_NAMES = ("NOOP", "MOVE_UP", "MOVE_RIGHT", "MOVE_DOWN", "MOVE_LEFT", "DIG", "TRANSFER_ICE",
+                "TRANSFER_ORE", "PICKUP_POWER")
+N_ACTIONS = len(ACTION_NAMES)
+MOVE_DIRECTION = {MOVE_UP: A.UP, MOVE_RIGHT: A.RIGHT, MOVE_DOWN: A.DOWN, MOVE_LEFT: A.LEFT}
+TRANSFER_RESOURCE = {TRANSFER_ICE: A.ICE, TRANSFER_ORE: A.ORE}
+PICKUP_MIN_FRACTION = 0.1  # a pickup must gain at least this share of the battery to be worth a queue
+MAX_RUN = 20  # longest move or dig run queued at once (the engine's queue holds 20 actions; we use one)
+
+Queue = List[List[int]]
+_DELTAS = [(d, (int(A.DIRECTION_DELTAS[d][0]), int(A.DIRECTION_DELTAS[d][1])))
+           for d in (A.CENTER, A.UP, A.RIGHT, A.DOWN, A.LEFT)]
+
+
+def _board_context(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray, Dict[Tuple[int, int], object]]:
+    """Own and enemy factory tiles, and the own factory covering each own tile."""
+    own_tiles = np.zeros(state.board.rubble.shape, dtype=bool)
+    enemy_tiles = np.zeros_like(own_tiles)
+    owner_of: Dict[Tuple[int, int], object] = {}
+    for side, facs in state.factories.items():
+        for f in facs.values():
+            x, y = int(f.pos[0]), int(f.pos[1])
+            tiles = own_tiles if side == player else enemy_tiles
+            tiles[max(x - 1, 0): x + 2, max(y - 1, 0): y + 2] = True
+            if side == player:
+                for dx in (-1, 0, 1):
+                    for dy in (-1, 0, 1):
+                        owner_of[(x + dx, y + dy)] = f
+    return own_tiles, enemy_tiles, owner_of
+
+
+class _Context:
+    """Per-call board facts the masks and the decoder share."""
+
+    def __init__(self, state: GameState, player: str) -> None:
+        self.state = state
+        self.player = player
+        board = state.board
+        self.w, self.h = board.rubble.shape
+        self.own_tiles, self.enemy_tiles, self.factory_at = _board_context(state, player)
+        self.factory_power = np.zeros(self.own_tiles.shape, dtype=np.float64)
+        for (x, y), f in self.factory_at.items():
+            if self.in_bounds(x, y):
+                self.factory_power[x, y] = f.power
+        own_strains = {f.strain_id for f in state.factories.get(player, {}).values()}
+        if player in state.teams:
+            own_strains.update(state.teams[player].factory_strains)
+        self.own_strains = own_strains
+
+    def in_bounds(self, x: int, y: int) -> bool:
+        return 0 <= x < self.w and 0 <= y < self.h
+
+    def move_cost(self, unit: Unit, x: int, y: int) -> int:
+        rubble = int(self.state.board.rubble[x, y])
+        return int(math.floor(unit.cfg.MOVE_COST + unit.cfg.RUBBLE_MOVEMENT_COST * rubble))
+
+    def transfer_direction(self, unit: Unit) -> Optional[int]:
+        """Direction to an own factory tile under (CENTER) or next to the robot; None when none."""
+        ux, uy = int(unit.pos[0]), int(unit.pos[1])
+        for d, (dx, dy) in _DELTAS:
+            x, y = ux + dx, uy + dy
+            if 0 <= x < self.w and 0 <= y < self.h and self.own_tiles[x, y]:
+                return d
+        return None
+
+    def pickup_amount(self, unit: Unit, power_after_queue: int) -> int:
+        factory = self.factory_at.get((int(unit.pos[0]), int(unit.pos[1])))
+        if factory is None:
+            return 0
+        return int(max(min(unit.cfg.BATTERY_CAPACITY - power_after_queue, factory.power), 0))
+
+    def dig_useful(self, unit: Unit) -> int:
+        """Digs that still achieve something here (0 when nothing can be dug)."""
+        board = self.state.board
+        x, y = int(unit.pos[0]), int(unit.pos[1])
+        cfg = unit.cfg
+        if self.own_tiles[x, y] or self.enemy_tiles[x, y]:
+            return 0
+        if board.rubble[x, y] > 0:
+            return int(np.ceil(board.rubble[x, y] / float(cfg.DIG_RUBBLE_REMOVED)))
+        if board.lichen[x, y] > 0:
+            if int(board.lichen_strains[x, y]) in self.own_strains:
+                return 0
+            return int(np.ceil(board.lichen[x, y] / float(cfg.DIG_LICHEN_REMOVED)))
+        if board.ice[x, y] > 0:
+            return int(np.ceil(max(cfg.CARGO_SPACE - unit.cargo.ice, 0) / float(cfg.DIG_RESOURCE_GAIN)))
+        if board.ore[x, y] > 0:
+            return int(np.ceil(max(cfg.CARGO_SPACE - unit.cargo.ore, 0) / float(cfg.DIG_RESOURCE_GAIN)))
+        return 0
+
+
+def current_action(ctx: _Context, unit: Unit) -> Optional[int]:
+    """Which of our actions the robot's current queue is doing now (NOOP for an empty queue), None if none."""
+    if not unit.action_queue:
+        return NOOP
+    head = [int(v) for v in unit.action_queue[0]]
+    kind, direction, resource = head[0], head[1], head[2]
+    if kind == A.MOVE:
+        for action, d in MOVE_DIRECTION.items():
+            if d == direction:
+                return action
+        return None
+    if kind == A.DIG:
+        return DIG
+    if kind == A.TRANSFER and resource in (A.ICE, A.ORE):
+        if direction != ctx.transfer_direction(unit):
+            return None
+        return TRANSFER_ICE if resource == A.ICE else TRANSFER_ORE
+    if kind == A.PICKUP and resource == A.POWER:
+        return PICKUP_POWER
+    return None
+
+
+def _unit_arrays(robots: List[Unit], attr: str) -> np.ndarray:
+    return np.array([getattr(u.cfg, attr) for u in robots], dtype=np.float64)
+
+
+def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
+    """The masks of all robots at once (numpy over robots; only the queue heads are read one by one)."""
+    n = len(robots)
+    mask = np.zeros((n, N_ACTIONS), dtype=bool)
+    mask[:, NOOP] = True
+    if n == 0:
+        return mask
+    board = ctx.state.board
+    pos = np.array([u.pos for u in robots], dtype=np.int64).reshape(n, 2)
+    x, y = pos[:, 0], pos[:, 1]
+    power = np.array([u.power for u in robots], dtype=np.float64)
+    queue_cost = _unit_arrays(robots, "ACTION_QUEUE_POWER_COST")
+    head = np.array([_head_id(current_action(ctx, u)) for u in robots], dtype=np.int64)
+    after_queue = np.where(power >= queue_cost, power - queue_cost, -1.0)
+
+    def power_left(action: int) -> np.ndarray:
+        # What each robot has for the action once the queue is (re)placed; -1: it cannot be queued.
+        return np.where(head == action, power, after_queue)
+
+    # Off-map tiles count as blocked, like enemy factory tiles.
+    blocked = np.pad(ctx.enemy_tiles, 1, constant_values=True)
+    rubble = np.pad(board.rubble, 1).astype(np.float64)
+    move_base, move_rubble = _unit_arrays(robots, "MOVE_COST"), _unit_arrays(robots, "RUBBLE_MOVEMENT_COST")
+    for action, d in MOVE_DIRECTION.items():
+        tx, ty = x + 1 + int(A.DIRECTION_DELTAS[d][0]), y + 1 + int(A.DIRECTION_DELTAS[d][1])
+        cost = np.floor(move_base + move_rubble * rubble[tx, ty])
+        mask[:, action] = ~blocked[tx, ty] & (power_left(action) >= cost)
+
+    space = _unit_arrays(robots, "CARGO_SPACE")
+    ice = np.array([u.cargo.ice for u in robots], dtype=np.float64)
+    ore = np.array([u.cargo.ore for u in robots], dtype=np.float64)
+    strains = board.lichen_strains[x, y]
+    own_lichen = np.isin(strains, np.array(sorted(ctx.own_strains), dtype=np.int64))
+    # The engine digs rubble first, then lichen, then ice, then ore (`_handle_dig_actions`).
+    useful = np.select(
+        [board.rubble[x, y] > 0, board.lichen[x, y] > 0, board.ice[x, y] > 0, board.ore[x, y] > 0],
+        [np.ones(n, dtype=bool), ~own_lichen, ice < space, ore < space], default=False)
+    on_factory = ctx.own_tiles[x, y] | ctx.enemy_tiles[x, y]
+    mask[:, DIG] = useful & ~on_factory & (power_left(DIG) >= _unit_arrays(robots, "DIG_COST"))
+
+    own = np.pad(ctx.own_tiles, 1)
+    near = own[x + 1, y + 1] | own[x, y + 1] | own[x + 2, y + 1] | own[x + 1, y] | own[x + 1, y + 2]
+    mask[:, TRANSFER_ICE] = near & (ice > 0) & (power_left(TRANSFER_ICE) >= 0)
+    mask[:, TRANSFER_ORE] = near & (ore > 0) & (power_left(TRANSFER_ORE) >= 0)
+
+    battery = _unit_arrays(robots, "BATTERY_CAPACITY")
+    left = power_left(PICKUP_POWER)
+    gain = np.minimum(battery - left, ctx.factory_power[x, y])
+    mask[:, PICKUP_POWER] = ctx.own_tiles[x, y] & (left >= 0) & (gain >= PICKUP_MIN_FRACTION * battery)
+    return mask
+
+
+def _head_id(action: Optional[int]) -> int:
+    return -1 if action is None else action
+
+
+def _resolve_units(state: GameState, player: str, units: Sequence[Union[str, Unit]]) -> List[Unit]:
+    own = state.units.get(player, {})
+    out = []
+    for u in units:
+        uid = u if isinstance(u, str) else u.unit_id
+        if uid not in own:
+            raise KeyError("%s has no robot %r" % (player, uid))
+        out.append(own[uid])
+    return out
+
+
+def action_masks(state: GameState, player: str, units: Sequence[Union[str, Unit]]) -> np.ndarray:
+    """bool [N, N_ACTIONS]: which actions each robot (ids or Unit objects, in this order) may take now."""
+    ctx = _Context(state, player)
+    robots = _resolve_units(state, player, units)
+    return _masks(ctx, robots)
+
+
+def _move_run(ctx: _Context, unit: Unit, direction: int, power: int) -> int:
+    """Straight moves ahead that stay on the map, avoid enemy factories and are paid for by `power`."""
+    delta = A.DIRECTION_DELTAS[direction]
+    x, y = int(unit.pos[0]), int(unit.pos[1])
+    run = 0
+    while run < MAX_RUN:
+        x, y = x + int(delta[0]), y + int(delta[1])
+        if not ctx.in_bounds(x, y) or ctx.enemy_tiles[x, y]:
+            break
+        power -= ctx.move_cost(unit, x, y)
+        if power < 0:
+            break
+        run += 1
+    return max(run, 1)
+
+
+def queue_for(ctx: _Context, unit: Unit, action: int) -> Queue:
+    """The queue that carries out `action` for this robot (assuming the queue is replaced now)."""
+    power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST
+    if action == NOOP:
+        return []
+    if action in MOVE_DIRECTION:
+        d = MOVE_DIRECTION[action]
+        return [A.move(d, n=_move_run(ctx, unit, d, power))]
+    if action == DIG:
+        affordable = power // max(unit.cfg.DIG_COST, 1)
+        return [A.dig(n=int(max(min(affordable, ctx.dig_useful(unit), MAX_RUN), 1)))]
+    if action in TRANSFER_RESOURCE:
+        direction = ctx.transfer_direction(unit)
+        return [A.transfer(A.CENTER if direction is None else direction, TRANSFER_RESOURCE[action],
+                           unit.cfg.CARGO_SPACE)]
+    if action == PICKUP_POWER:
+        return [A.pickup(A.POWER, max(ctx.pickup_amount(unit, power), 0))]
+    raise ValueError("unknown action id %r (expected 0..%d)" % (action, N_ACTIONS - 1))
+
+
+def _next_tile(ctx: _Context, unit: Unit, action: Optional[int]) -> Tuple[int, int]:
+    """Where the robot stands after this step when it carries out `action` (None: its queue's own head)."""
+    x, y = int(unit.pos[0]), int(unit.pos[1])
+    if action is None:
+        if not unit.action_queue or int(unit.action_queue[0][0]) != A.MOVE:
+            return x, y
+        direction = int(unit.action_queue[0][1])
+    elif action in MOVE_DIRECTION:
+        direction = MOVE_DIRECTION[action]
+    else:
+        return x, y
+    if direction == A.CENTER:
+        return x, y
+    tx, ty = x + int(A.DIRECTION_DELTAS[direction][0]), y + int(A.DIRECTION_DELTAS[direction][1])
+    if not ctx.in_bounds(tx, ty) or ctx.enemy_tiles[tx, ty] or unit.power < ctx.move_cost(unit, tx, ty):
+        return x, y  # the engine rejects the move; the robot stays
+    return tx, ty
+
+
+def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Sequence[int]) -> Dict[str, Queue]:
+    """Lux action queues for the chosen actions: only the queues that change, with no collisions among ours.
+
+    Robots that cannot pay for a new queue keep theirs and are placed first; the rest follow in `unit_ids`
+    order. Our robots not in `unit_ids` also keep their queues.
+    """
+    chosen = np.asarray(chosen).reshape(-1)
+    if len(chosen) != len(unit_ids):
+        raise ValueError("got %d actions for %d robots" % (len(chosen), len(unit_ids)))
+    if len(chosen) and (chosen.min() < 0 or chosen.max() >= N_ACTIONS):
+        raise ValueError("action ids must be in 0..%d, got %s" % (N_ACTIONS - 1, chosen.tolist()))
+    ctx = _Context(state, player)
+    own = state.units.get(player, {})
+    robots = _resolve_units(state, player, unit_ids)
+    choice = {u.unit_id: int(a) for u, a in zip(robots, chosen)}
+    occupant = {(int(u.pos[0]), int(u.pos[1])): uid for uid, u in own.items()}
+    reserved: Set[Tuple[int, int]] = set()
+    leaving: Set[str] = set()
+
+    def place(unit: Unit, tile: Tuple[int, int]) -> None:
+        reserved.add(tile)
+        if tile != (int(unit.pos[0]), int(unit.pos[1])):
+            leaving.add(unit.unit_id)
+
+    fixed = [u for uid, u in own.items() if uid not in choice or u.power < u.cfg.ACTION_QUEUE_POWER_COST]
+    fixed_ids = {u.unit_id for u in fixed}
+    for unit in fixed:
+        place(unit, _next_tile(ctx, unit, None))
+
+    out: Dict[str, Queue] = {}
+    for unit in robots:
+        if unit.unit_id in fixed_ids:
+            continue
+        action = choice[unit.unit_id]
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        tile = _next_tile(ctx, unit, action)
+        if tile != here:
+            holder = occupant.get(tile)
+            if tile in reserved or (holder is not None and holder not in leaving):
+                action, tile = NOOP, here
+        if tile == here and here in reserved:
+            # Only a robot that cannot change its queue can have taken our tile; nothing safer is left.
+            action = NOOP
+        place(unit, tile)
+        if current_action(ctx, unit) != action:
+            out[unit.unit_id] = queue_for(ctx, unit, action)
+    return out

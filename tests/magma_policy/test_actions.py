@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lux import actions as L
+from lux.config import GameConfig
+from lux.state import GameState
+from magma_policy import actions as A
+from magma_policy.features import encode
+from tests.magma_policy.conftest import UnitActionCounter
+
+
+@pytest.mark.parametrize("name", ["game48", "game64"])
+def test_engine_accepts_every_allowed_action(name, request):
+    game = request.getfixturevalue(name)
+    assert game.counter.seen > 200  # the games really exercised robots
+    assert game.counter.rejected == 0
+
+
+@pytest.mark.parametrize("name", ["game48", "game64"])
+def test_decode_never_collides_our_robots(name, request):
+    game = request.getfixturevalue(name)
+    checked = 0
+    for state, player, queues in game.decoded:
+        tiles = []
+        for uid, u in state.units[player].items():
+            queue = queues.get(uid, u.action_queue)
+            if uid in queues and u.power < u.cfg.ACTION_QUEUE_POWER_COST:
+                queue = u.action_queue  # the engine skips the update
+            pos = u.pos
+            if queue and int(queue[0][0]) == L.MOVE and int(queue[0][1]) != L.CENTER:
+                pos = pos + L.DIRECTION_DELTAS[int(queue[0][1])]
+            tiles.append((int(pos[0]), int(pos[1])))
+        assert len(tiles) == len(set(tiles))
+        checked += len(tiles)
+    assert checked > 500
+
+
+def _state(env, player="player_0"):
+    cfg = GameConfig.from_dict(dataclasses.asdict(env.state.env_cfg))
+    return GameState.from_obs(env.state.get_obs(), cfg)
+
+
+def _engine_rejects(env, player, uid, queue) -> bool:
+    trial = copy.deepcopy(env)
+    with UnitActionCounter() as counter:
+        trial.step({player: {uid: queue}, "player_1" if player == "player_0" else "player_0": {}})
+    assert counter.seen >= 1
+    return counter.rejected >= 1
+
+
+def test_masked_out_engine_violations_are_rejected(game48, game64):
+    """Masked-out moves off the map or into enemy factories, and digs on factories, fail in the engine too."""
+    tried = 0
+    for game in (game48, game64):
+        for env, _ in game.envs:
+            state = _state(env)
+            ctx = A._Context(state, "player_0")
+            for uid, u in state.units["player_0"].items():
+                if u.power < u.cfg.ACTION_QUEUE_POWER_COST + u.cfg.DIG_COST + 50 or u.action_queue:
+                    continue
+                mask = A.action_masks(state, "player_0", [uid])[0]
+                for action, d in A.MOVE_DIRECTION.items():
+                    t = u.pos + L.DIRECTION_DELTAS[d]
+                    outside = not ctx.in_bounds(int(t[0]), int(t[1]))
+                    if outside or ctx.enemy_tiles[int(t[0]), int(t[1])]:
+                        assert not mask[action]
+                        assert _engine_rejects(env, "player_0", uid, [L.move(d)])
+                        tried += 1
+                if ctx.own_tiles[int(u.pos[0]), int(u.pos[1])]:
+                    assert not mask[A.DIG]
+                    assert _engine_rejects(env, "player_0", uid, [L.dig()])
+                    tried += 1
+                if tried >= 12:
+                    return
+    assert tried >= 1
+
+
+def _lone_robot_state(unit_type="HEAVY", power=3000, pos=(5, 5), ice=0, cargo_ice=0, rubble=0, queue=()):
+    """A tiny 10x10 board with one own factory at (2, 2) and one robot."""
+    cfg = GameConfig(map_size=10)
+    z = np.zeros((10, 10), dtype=np.int64)
+    board = {"rubble": z.copy(), "ice": z.copy(), "ore": z.copy(), "lichen": z.copy(),
+             "lichen_strains": z.copy() - 1, "valid_spawns_mask": np.zeros((10, 10), bool), "factories_per_team": 1}
+    board["ice"][pos] = ice
+    board["rubble"][pos] = rubble
+    unit = {"team_id": 0, "unit_type": unit_type, "pos": list(pos), "power": power,
+            "cargo": {"ice": cargo_ice, "ore": 0, "water": 0, "metal": 0}, "action_queue": [list(q) for q in queue]}
+    factory = {"team_id": 0, "strain_id": 0, "pos": [2, 2], "power": 1000,
+               "cargo": {"ice": 0, "ore": 0, "water": 100, "metal": 0}}
+    obs = {"board": board, "units": {"player_0": {"unit_1": unit}, "player_1": {}},
+           "factories": {"player_0": {"factory_0": factory}, "player_1": {}},
+           "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
+           "real_env_steps": 10}
+    return GameState.from_obs(obs, cfg)
+
+
+def test_power_saving_masks():
+    # Nothing to dig on bare ground; ice with room in the cargo is worth digging, a full cargo is not.
+    assert not A.action_masks(_lone_robot_state(), "player_0", ["unit_1"])[0, A.DIG]
+    assert A.action_masks(_lone_robot_state(ice=1), "player_0", ["unit_1"])[0, A.DIG]
+    assert not A.action_masks(_lone_robot_state(ice=1, cargo_ice=1000), "player_0", ["unit_1"])[0, A.DIG]
+    assert A.action_masks(_lone_robot_state(rubble=30), "player_0", ["unit_1"])[0, A.DIG]
+    # Transfers need cargo and an own factory tile under or next to the robot.
+    near = _lone_robot_state(pos=(4, 2), cargo_ice=10)
+    assert A.action_masks(near, "player_0", ["unit_1"])[0, A.TRANSFER_ICE]
+    assert not A.action_masks(near, "player_0", ["unit_1"])[0, A.TRANSFER_ORE]
+    assert not A.action_masks(_lone_robot_state(pos=(5, 2), cargo_ice=10), "player_0", ["unit_1"])[0, A.TRANSFER_ICE]
+    # Pickup only on our factory and only when it gains enough.
+    assert A.action_masks(_lone_robot_state(pos=(2, 3), power=500), "player_0", ["unit_1"])[0, A.PICKUP_POWER]
+    assert not A.action_masks(_lone_robot_state(pos=(2, 3), power=2990), "player_0", ["unit_1"])[0, A.PICKUP_POWER]
+    assert not A.action_masks(_lone_robot_state(power=500), "player_0", ["unit_1"])[0, A.PICKUP_POWER]
+
+
+def test_power_rules_of_the_engine():
+    # A heavy with 25 power: a new queue (10) leaves 15, short of a move (20). Already moving: it may go on.
+    poor = _lone_robot_state(power=25)
+    assert not A.action_masks(poor, "player_0", ["unit_1"])[0, 1:5].any()
+    moving = _lone_robot_state(power=25, queue=[L.move(L.RIGHT, n=3)])
+    mask = A.action_masks(moving, "player_0", ["unit_1"])[0]
+    assert mask[A.MOVE_RIGHT] and not mask[A.MOVE_LEFT]
+    # Map border.
+    corner = _lone_robot_state(pos=(0, 9))
+    mask = A.action_masks(corner, "player_0", ["unit_1"])[0]
+    assert not mask[A.MOVE_LEFT] and not mask[A.MOVE_DOWN] and mask[A.MOVE_UP] and mask[A.MOVE_RIGHT]
+
+
+def test_unchanged_queues_are_not_resent():
+    digging = _lone_robot_state(ice=1, queue=[L.dig(n=5)])
+    assert A.decode(digging, "player_0", ["unit_1"], [A.DIG]) == {}
+    assert A.decode(digging, "player_0", ["unit_1"], [A.NOOP]) == {"unit_1": []}
+    idle = _lone_robot_state()
+    assert A.decode(idle, "player_0", ["unit_1"], [A.NOOP]) == {}
+    out = A.decode(idle, "player_0", ["unit_1"], [A.MOVE_RIGHT])
+    (queue,) = out["unit_1"]
+    assert queue[0] == L.MOVE and queue[1] == L.RIGHT and 1 <= queue[5] <= 4  # a run to the board's edge
+    moving = _lone_robot_state(queue=[queue])
+    assert A.decode(moving, "player_0", ["unit_1"], [A.MOVE_RIGHT]) == {}
+
+
+def test_dig_run_stops_when_the_cargo_is_full():
+    state = _lone_robot_state(ice=1, cargo_ice=900)  # heavy digs 20 ice a turn: 5 digs fill it
+    (queue,) = A.decode(state, "player_0", ["unit_1"], [A.DIG])["unit_1"]
+    assert queue[0] == L.DIG and queue[5] == 5
+
+
+def test_collision_resolution_on_a_crowd():
+    state = _lone_robot_state(pos=(5, 5))
+    cfg = state.units["player_0"]["unit_1"].cfg
+    units = state.units["player_0"]
+    for i, pos in enumerate([(6, 5), (7, 5), (6, 4)]):
+        uid = "unit_%d" % (i + 2)
+        units[uid] = dataclasses.replace(units["unit_1"], unit_id=uid, pos=np.array(pos), cfg=cfg, action_queue=[])
+    # unit_1 -> (6,5) occupied by unit_2 which moves right into unit_3 (staying): unit_2 must stay, so must unit_1.
+    # unit_4 moves down into (6,5) as well: blocked.
+    out = A.decode(state, "player_0", ["unit_1", "unit_2", "unit_3", "unit_4"],
+                   [A.MOVE_RIGHT, A.MOVE_RIGHT, A.NOOP, A.MOVE_DOWN])
+    assert out == {}
+    # When unit_3 leaves first, the whole line may move.
+    out = A.decode(state, "player_0", ["unit_3", "unit_2", "unit_1", "unit_4"],
+                   [A.MOVE_RIGHT, A.MOVE_RIGHT, A.MOVE_RIGHT, A.MOVE_DOWN])
+    assert set(out) == {"unit_3", "unit_2", "unit_1"}
+
+
+def test_bad_decode_input_is_an_error():
+    state = _lone_robot_state()
+    with pytest.raises(ValueError, match="1 robots"):
+        A.decode(state, "player_0", ["unit_1"], [0, 1])
+    with pytest.raises(ValueError, match="0..8"):
+        A.decode(state, "player_0", ["unit_1"], [42])
+    with pytest.raises(KeyError):
+        A.action_masks(state, "player_0", ["unit_99"])
+
+
+def test_encode_masks_match_action_masks(game48):
+    state = game48.states[-1]
+    f = encode(state, "player_1")
+    assert np.array_equal(f.action_mask, A.action_masks(state, "player_1", f.unit_ids))

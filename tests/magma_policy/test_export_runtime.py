@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from magma_policy import schema
+from magma_policy.features import encode
+from magma_policy.numpy_executor import NumpyExecutor, UnsupportedOperator
+from magma_policy.onnx_reader import Graph, Node, load_graph
+from magma_policy.runtime import load_policy
+from tests.magma_policy.helpers import export_untrained_policy, random_features
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    return export_untrained_policy(tmp_path_factory.mktemp("policy"))
+
+
+def _torch_eval(net, f):
+    n = len(f.unit_ids)
+    with torch.no_grad():
+        logits, value, _ = net(torch.from_numpy(f.map_planes[None]), torch.from_numpy(f.global_features[None]),
+                               torch.zeros(n, dtype=torch.long), torch.from_numpy(f.unit_pos),
+                               torch.from_numpy(f.unit_features), torch.from_numpy(f.action_mask))
+    return logits.numpy(), value.numpy()
+
+
+def _check_parity(exported, features_list):
+    path, net = exported
+    runtimes = [load_policy(path, backend="onnxruntime"), load_policy(path, backend="numpy")]
+    for f in features_list:
+        want_logits, want_value = _torch_eval(net, f)
+        assert np.abs(want_logits[f.action_mask]).max() > 0.1  # non-trivial outputs
+        for rt in runtimes:
+            logits, value = rt.evaluate(f)
+            np.testing.assert_allclose(logits, want_logits, atol=1e-4, rtol=0)
+            np.testing.assert_allclose(value, want_value, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("size", [48, 64, 31])
+def test_parity_on_random_inputs(exported, size):
+    _check_parity(exported, [random_features(size, 40, seed=size)])
+
+
+def test_parity_on_real_observations(exported, game48, game64):
+    feats = [encode(g.states[-1], p) for g in (game48, game64) for p in ("player_0", "player_1")]
+    assert all(len(f.unit_ids) > 0 for f in feats)
+    _check_parity(exported, feats)
+
+
+def test_zero_robots(exported):
+    path, _ = exported
+    f = random_features(48, 0)
+    feeds = {"map_planes": f.map_planes[None], "global_features": f.global_features[None],
+             "unit_pos": f.unit_pos, "unit_features": f.unit_features, "action_mask": f.action_mask}
+    import onnxruntime as ort
+
+    logits, value = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert logits.shape == (0, f.action_mask.shape[1]) and value.shape == (0,)
+    logits, value = NumpyExecutor.from_file(path).run(feeds)
+    assert logits.shape == (0, f.action_mask.shape[1]) and value.shape == (0,)
+    assert load_policy(path, backend="numpy").evaluate(f)[0].shape == (0, f.action_mask.shape[1])
+
+
+def test_builtin_reader_matches_onnx_package(exported):
+    path, _ = exported
+    a, b = load_graph(path, use_onnx=True), load_graph(path, use_onnx=False)
+    assert [n.op_type for n in a.nodes] == [n.op_type for n in b.nodes]
+    assert a.inputs == b.inputs and a.outputs == b.outputs and a.opset == b.opset == 17
+    assert set(a.initializers) == set(b.initializers)
+    for k, v in a.initializers.items():
+        assert v.dtype == b.initializers[k].dtype and np.array_equal(v, b.initializers[k])
+    f = random_features(48, 9, seed=4)
+    feeds = {"map_planes": f.map_planes[None], "global_features": f.global_features[None],
+             "unit_pos": f.unit_pos, "unit_features": f.unit_features, "action_mask": f.action_mask}
+    for x, y in zip(NumpyExecutor(a).run(feeds), NumpyExecutor(b).run(feeds)):
+        np.testing.assert_allclose(x, y, atol=1e-6)
+
+
+def test_unsupported_operator_is_named():
+    graph = Graph([Node("Softplus", ["x"], ["y"], {})], {}, ["x"], ["y"])
+    with pytest.raises(UnsupportedOperator, match="Softplus"):
+        NumpyExecutor(graph)
+
+
+def test_metadata_holds_the_schema(exported):
+    path, _ = exported
+    meta = json.load(open(path[:-5] + ".json"))
+    assert meta["schema_version"] == schema.SCHEMA_VERSION and meta["network"]["channels"] > 0
+    assert meta["actions"][0] == "NOOP" and meta["global_step"] == 0
+
+
+def test_schema_mismatch_is_a_clear_error(exported, tmp_path):
+    path, _ = exported
+    meta = json.load(open(path[:-5] + ".json"))
+    meta["schema_version"] = schema.SCHEMA_VERSION + 1
+    meta["actions"] = meta["actions"][:-1]
+    bad = tmp_path / "policy.onnx"
+    bad.write_bytes(open(path, "rb").read())
+    (tmp_path / "policy.json").write_text(json.dumps(meta))
+    with pytest.raises(schema.SchemaMismatch, match="retrain, or re-export") as err:
+        load_policy(str(bad))
+    assert "schema_version" in str(err.value) and "actions" in str(err.value)
+
+
+def test_missing_weights_name_the_path(tmp_path):
+    missing = tmp_path / "nothing" / "policy.onnx"
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        load_policy(str(missing))
+    with pytest.raises(ValueError, match="backend"):
+        load_policy(str(missing), backend="tensorflow")
+
+
+def test_act_plays_decoded_queues(exported, game48):
+    path, _ = exported
+    state = game48.states[-1]
+    rt = load_policy(path, backend="numpy")
+    greedy = rt.act(state, "player_0", greedy=True)
+    assert greedy == load_policy(path, backend="onnxruntime").act(state, "player_0", greedy=True)
+    f = encode(state, "player_0")
+    logits, _ = rt.evaluate(f)
+    chosen = rt.choose(logits, f.action_mask, greedy=False)
+    assert f.action_mask[np.arange(len(chosen)), chosen].all()
+    for uid, queue in greedy.items():
+        assert uid in state.units["player_0"] and isinstance(queue, list)
+
+
+def test_runtime_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import magma_policy.runtime, magma_policy.numpy_executor, magma_policy.features; "
+            "bad = [m for m in ('torch', 'onnxruntime', 'luxai_s2') if m in sys.modules]; print(bad); "
+            "sys.exit(1 if bad else 0)")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=root)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_policy_plays_a_short_game_without_rejected_actions(exported):
+    from tests.magma_policy.conftest import UnitActionCounter
+    from tests.magma_policy.games import KAGGLE, play
+
+    path, _ = exported
+    rt = load_policy(path, backend="numpy")
+    rt.seed(1)
+    turns = []
+
+    def policy(state, player):
+        queues = rt.act(state, player, greedy=player == "player_0")
+        turns.append(len(queues))
+        return queues
+
+    with UnitActionCounter() as counter:
+        steps = sum(1 for _ in play(11, KAGGLE, 40, policy))
+    assert steps == 40 and sum(turns) > 0
+    assert counter.seen > 0 and counter.rejected == 0
