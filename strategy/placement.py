@@ -17,6 +17,7 @@ ORE_WEIGHT = 1.0
 RUBBLE_WEIGHT = 0.02
 LICHEN_ROOM_WEIGHT = 0.05
 ENEMY_NEAR_PENALTY = 5.0
+CLAIM_RADIUS = 3  # ice this close to a placed factory's footprint is counted as that factory's
 
 
 def my_turn_to_place(state: GameState, player: str, step: int) -> bool:
@@ -30,7 +31,7 @@ def my_turn_to_place(state: GameState, player: str, step: int) -> bool:
 def spawn_scores(state: GameState, player: str) -> np.ndarray:
     """Score of a factory centred on each tile; -inf where placement is not allowed."""
     board = state.board
-    ice_dist = footprint_distance(board.ice > 0).astype(np.float64)
+    ice_dist = footprint_distance(unclaimed(board.ice > 0, board.factory_occupancy != -1)).astype(np.float64)
     ore_dist = np.minimum(footprint_distance(board.ore > 0), 20).astype(np.float64)
     rubble_near = window_sum(board.rubble, 3)
     open_ground = (board.rubble == 0) & (board.ice == 0) & (board.ore == 0)
@@ -44,6 +45,17 @@ def spawn_scores(state: GameState, player: str) -> np.ndarray:
         enemy_dist = manhattan_distance(enemy, limit=12)
         score -= ENEMY_NEAR_PENALTY * np.clip(12 - enemy_dist, 0, None)
     return np.where(board.valid_spawns_mask, score, -np.inf)
+
+
+def unclaimed(resource: np.ndarray, factory_tiles: np.ndarray) -> np.ndarray:
+    """Resource tiles not already within reach of a placed factory (its miners would take them).
+
+    Falls back to all tiles when every one is claimed, so scores still prefer resources over none.
+    """
+    if not factory_tiles.any():
+        return resource
+    free = resource & (manhattan_distance(factory_tiles, limit=CLAIM_RADIUS) > CLAIM_RADIUS)
+    return free if free.any() else resource
 
 
 def place_factory(state: GameState, player: str) -> Dict:

@@ -17,11 +17,19 @@ from lux.rules import move_power
 from lux.state import Board, Factory, GameState, Unit, opponent
 
 Tile = Tuple[int, int]
+_DELTAS = [(int(dx), int(dy)) for dx, dy in A.DIRECTION_DELTAS]  # plain ints: cheaper than numpy per robot
 LOW_WATER = 100  # below this, lights mine ice too
+THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 
 
 class HeuristicUnitController:
-    """Stateless between games; `act` may be called every turn of one game."""
+    """Remembers each robot's home factory over the turns of a game (a robot serves the factory that built
+    it, even when its walk to the ice passes nearer another one). One instance may play both seats and any
+    number of games in a row: a step earlier than the last one seen starts a new game."""
+
+    def __init__(self) -> None:
+        self._homes: Dict[str, Dict[str, str]] = {}  # player -> robot id -> home factory id
+        self._last_step: Dict[str, int] = {}
 
     def act(self, state: GameState, player: str) -> Dict[str, List[List[int]]]:
         units = list(state.units.get(player, {}).values())
@@ -35,15 +43,33 @@ class HeuristicUnitController:
 
         plans: Dict[str, List[int]] = {}
         self._goals: Dict[str, Tile] = {}
-        targeted: Set[Tile] = set()
-        homes = _nearest_factories(units, factories)
+        homes = self._assign_homes(player, state.real_env_steps, units, factories)
         targets = _ResourceTiles(board)
         for unit in sorted(units, key=lambda u: (not u.is_heavy, u.unit_id)):
             home, dist_home = homes[unit.unit_id]
-            plans[unit.unit_id] = self._plan(unit, home, dist_home, targets, targeted)
+            plans[unit.unit_id] = self._plan(unit, home, dist_home, targets)
 
         self._resolve_moves(state, units, factories, plans, enemy_factory)
         return self._queues(board, units, plans, self._goals)
+
+    def _assign_homes(self, player: str, step: int, units: List[Unit], factories: List[Factory]
+                      ) -> Dict[str, Tuple[Factory, int]]:
+        """Each robot's home factory and its distance to it: the remembered one while it stands, else the
+        nearest (a new robot stands on the factory that built it)."""
+        if step < self._last_step.get(player, step):
+            self._homes[player] = {}
+        self._last_step[player] = step
+        known = self._homes.setdefault(player, {})
+        by_id = {f.unit_id: f for f in factories}
+        nearest = _nearest_factories(units, factories)
+        homes: Dict[str, Tuple[Factory, int]] = {}
+        for unit in units:
+            home = by_id.get(known.get(unit.unit_id, ""))
+            if home is None:
+                home = nearest[unit.unit_id][0]
+            homes[unit.unit_id] = (home, home.distance_to(unit.pos))
+        self._homes[player] = {uid: home.unit_id for uid, (home, _) in homes.items()}
+        return homes
 
     def _resolve_moves(self, state: GameState, units: List[Unit], factories: List[Factory],
                        plans: Dict[str, List[int]], enemy_factory: np.ndarray) -> None:
@@ -78,8 +104,7 @@ class HeuristicUnitController:
                     wanted = options[unit.unit_id] if side_steps else options[unit.unit_id][:1]
                     chosen = None
                     for direction in wanted:
-                        dx, dy = A.DIRECTION_DELTAS[direction]
-                        nxt = (here[0] + int(dx), here[1] + int(dy))
+                        nxt = (here[0] + _DELTAS[direction][0], here[1] + _DELTAS[direction][1])
                         if nxt in reserved or nxt in centres or (nxt in occupied and nxt not in vacated):
                             continue
                         chosen, reserved_tile = direction, nxt
@@ -98,8 +123,7 @@ class HeuristicUnitController:
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: _ResourceTiles, targeted: Set[Tile]
-              ) -> List[int]:
+    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: _ResourceTiles) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later)."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
@@ -118,24 +142,30 @@ class HeuristicUnitController:
             reserve = 50 if unit.is_heavy else 0
             if want > cfg.BATTERY_CAPACITY // 4 and home.power - reserve > cfg.DIG_COST * 3:
                 return A.pickup(A.POWER, min(want, home.power - reserve))
-        if dist_home == 1 and carried > 0 and (carried >= cfg.CARGO_SPACE or unit.power < power_to_return * 2):
+        # A factory about to run dry gets whatever ice is on the way now rather than a full load later.
+        thirsty = home.cargo.water < THIRSTY_WATER and unit.cargo.ice >= 10 * cfg.DIG_RESOURCE_GAIN
+        if dist_home == 1 and carried > 0 and (carried >= cfg.CARGO_SPACE or unit.power < power_to_return * 2
+                                               or thirsty):
             res = A.ICE if unit.cargo.ice >= unit.cargo.ore else A.ORE
             amount = unit.cargo.ice if res == A.ICE else unit.cargo.ore
             return A.transfer(self._direction_to_factory(unit.pos, home), res, amount)
-        if carried >= cfg.CARGO_SPACE or unit.power < power_to_return:
+        if carried >= cfg.CARGO_SPACE or unit.power < power_to_return or thirsty:
             if dist_home == 0:
                 return A.recharge(cfg.BATTERY_CAPACITY)
             goal = self._nearest_footprint_tile(unit.pos, home)
             self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
             return A.move(A.direction_to(unit.pos, goal))
 
-        target = targets.nearest(unit, home, resource, targeted)
+        # A robot already on a tile of its resource keeps digging there: no search, no switching back and forth.
+        target = here if targets.is_free(here, resource) and dist_home <= MAX_TARGET_DISTANCE else None
+        if target is None:
+            target = targets.nearest(unit, home, resource)
         if target is None:
             # Nothing to mine: clear rubble next to home, room for its lichen to spread.
-            target = targets.nearest(unit, home, RUBBLE, targeted)
+            target = targets.nearest(unit, home, RUBBLE)
         if target is None:
             return A.recharge(cfg.BATTERY_CAPACITY) if not on_home else [A.RECHARGE, 0, 0, cfg.BATTERY_CAPACITY, 0, 1]
-        targeted.add(target)
+        targets.claim(target)
         if target == here:
             if unit.power >= cfg.DIG_COST + cfg.ACTION_QUEUE_POWER_COST:
                 return A.dig()
@@ -163,11 +193,13 @@ class HeuristicUnitController:
         elif wanted in (A.LEFT, A.RIGHT):
             ordered += [A.UP, A.DOWN]
         legal = []
+        w, h = board.rubble.shape
+        x, y = int(unit.pos[0]), int(unit.pos[1])
         for d in ordered:
-            nxt = unit.pos + A.DIRECTION_DELTAS[d]
-            if not board.in_bounds(nxt) or enemy_factory[nxt[0], nxt[1]]:
+            nx, ny = x + _DELTAS[d][0], y + _DELTAS[d][1]
+            if not (0 <= nx < w and 0 <= ny < h) or enemy_factory[nx, ny]:
                 continue
-            cost = move_power(unit.cfg, int(board.rubble[nxt[0], nxt[1]])) + unit.cfg.ACTION_QUEUE_POWER_COST
+            cost = move_power(unit.cfg, int(board.rubble[nx, ny])) + unit.cfg.ACTION_QUEUE_POWER_COST
             if unit.power < cost:
                 continue
             legal.append(d)
@@ -207,6 +239,7 @@ class HeuristicUnitController:
 MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
 RUBBLE = -1  # target kind next to the resource ids: rubble to clear
 RUBBLE_DISTANCE = 4  # rubble is cleared this close to home, where lichen grows first
+_UNREACHABLE = 1 << 40
 
 
 def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str, Tuple[Factory, int]]:
@@ -226,6 +259,8 @@ class _ResourceTiles:
         self._fields = {A.ICE: board.ice > 0, A.ORE: board.ore > 0, RUBBLE: clearable}
         self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
         self._cache: Dict[Tuple[str, int], Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._claimed = np.zeros(board.rubble.shape, dtype=bool)
+        self._exhausted: Set[Tuple[str, int]] = set()
 
     def _near(self, home: Factory, resource: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (home.unit_id, resource)
@@ -238,18 +273,29 @@ class _ResourceTiles:
             self._cache[key] = (xs[keep], ys[keep], d_home[keep])
         return self._cache[key]
 
-    def nearest(self, unit: Unit, home: Factory, resource: int, targeted: Set[Tile]) -> Optional[Tile]:
-        """The tile nearest home (then nearest the robot) not yet claimed by another of our robots."""
+    def nearest(self, unit: Unit, home: Factory, resource: int) -> Optional[Tile]:
+        """The tile nearest home (then nearest the robot, then first found) not yet claimed by another robot."""
+        key = (home.unit_id, resource)
+        if key in self._exhausted:
+            return None  # claims only grow within a turn: once none is left, none will be
         xs, ys, d_home = self._near(home, resource)
-        if len(xs) == 0:
+        claimed = self._claimed[xs, ys]
+        if claimed.all():  # also when there are no tiles at all
+            self._exhausted.add(key)
             return None
-        d_unit = np.abs(xs - unit.pos[0]) + np.abs(ys - unit.pos[1])
-        for i in np.lexsort((d_unit, d_home)):
-            tile = (int(xs[i]), int(ys[i]))
-            if tile not in targeted:
-                return tile
-        return None
+        # Distances stay below 1024 on any map: one key orders by home distance, then robot distance.
+        order = d_home * 1024 + np.abs(xs - int(unit.pos[0])) + np.abs(ys - int(unit.pos[1]))
+        order[claimed] = _UNREACHABLE
+        i = int(order.argmin())
+        return int(xs[i]), int(ys[i])
 
+    def is_free(self, tile: Tile, resource: int) -> bool:
+        """Whether the tile holds this kind of target and nobody has claimed it yet."""
+        return bool(self._fields[resource][tile[0], tile[1]]) and not self._claimed[tile[0], tile[1]]
+
+    def claim(self, tile: Tile) -> None:
+        """No other robot will be sent to this tile this turn."""
+        self._claimed[tile[0], tile[1]] = True
 
 def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[Tile], limit: int = 4
                            ) -> List[List[int]]:
@@ -257,19 +303,23 @@ def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[
     robot's power pays for (a queued move without the power for it is an invalid action)."""
     if goal is None:
         return []
-    at = unit.pos + A.DIRECTION_DELTAS[first]
-    power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST - move_power(unit.cfg, int(board.rubble[at[0], at[1]]))
+    x, y = int(unit.pos[0]) + _DELTAS[first][0], int(unit.pos[1]) + _DELTAS[first][1]
+    power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST - move_power(unit.cfg, int(board.rubble[x, y]))
     steps: List[List[int]] = []
     while len(steps) < limit:
-        d = A.direction_to(at, np.array(goal))
-        if d == A.CENTER:
+        dx, dy = goal[0] - x, goal[1] - y
+        if dx == 0 and dy == 0:
             break
-        nxt = at + A.DIRECTION_DELTAS[d]
-        power -= move_power(unit.cfg, int(board.rubble[nxt[0], nxt[1]]))
+        # The same step choice as lux.actions.direction_to: along x first when both differ.
+        if abs(dx) >= abs(dy):
+            d = A.RIGHT if dx > 0 else A.LEFT
+        else:
+            d = A.DOWN if dy > 0 else A.UP
+        x, y = x + _DELTAS[d][0], y + _DELTAS[d][1]
+        power -= move_power(unit.cfg, int(board.rubble[x, y]))
         if power < 0:
             break
         steps.append(A.move(d))
-        at = nxt
     return steps
 
 

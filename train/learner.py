@@ -78,7 +78,7 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
                 raise NonFiniteLoss("update %d, epoch %d: gradient norm is %s" % (update, epoch, grad_norm.item()))
             optimizer.step()
             for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss"):
-                sums[name] = sums.get(name, 0.0) + float(getattr(terms, name))
+                sums[name] = sums.get(name, 0.0) + float(getattr(terms, name).detach())
             sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(grad_norm)
             kls.append(float(terms.approx_kl))
             count += 1

@@ -58,3 +58,22 @@ def test_spawn_score_prefers_ice_next_to_the_factory():
     scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
     x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
     assert abs(x - 15) + abs(y - 10) <= 3  # the footprint touches or nearly touches the ice tile
+
+
+def test_spawn_score_avoids_ice_a_placed_factory_already_mines():
+    cfg = GameConfig.kaggle()
+    n = 30
+    zeros = np.zeros((n, n), dtype=np.int64)
+    ice = zeros.copy()
+    ice[5, 10] = 1  # next to our factory placed below
+    ice[24, 20] = 1  # free
+    spawns = np.ones((n, n), dtype=bool)
+    spawns[2:9, 4:11] = False  # around the placed factory
+    factory = {"unit_id": "factory_0", "team_id": 0, "strain_id": 0, "pos": [5, 7], "power": 0,
+               "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}}
+    obs = {"board": dict(rubble=zeros, ice=ice, ore=zeros, lichen=zeros, lichen_strains=zeros - 1,
+                         valid_spawns_mask=spawns, factories_per_team=2),
+           "units": {}, "factories": {"player_0": {"factory_0": factory}}, "teams": {}, "real_env_steps": -5}
+    scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
+    x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    assert abs(x - 24) + abs(y - 20) <= 3  # (5, 10) is as close to free ground, but already ours to mine

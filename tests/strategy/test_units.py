@@ -83,3 +83,36 @@ def test_a_robot_that_cannot_pay_for_a_new_queue_gets_none():
     state = synthetic_state([("HEAVY", (12, 8), 9), ("HEAVY", (12, 4), 3000)], ice_tiles=[(8, 8), (8, 3)])
     out = HeuristicUnitController().act(state, "player_0")
     assert "unit_10" not in out and "unit_11" in out
+
+
+def two_factory_state(heavy_pos, ice_cargo, step):
+    """Factories factory_0 at (4, 8) and factory_2 at (14, 8), and one heavy of ours."""
+    from lux.config import GameConfig
+    from lux.state import GameState
+
+    n = 20
+    zeros = np.zeros((n, n), dtype=np.int64)
+    factories = {}
+    for fid, x in (("factory_0", 4), ("factory_2", 14)):
+        factories[fid] = {"unit_id": fid, "team_id": 0, "strain_id": int(fid[-1]), "pos": [x, 8], "power": 500,
+                          "cargo": {"ice": 0, "ore": 0, "water": 300, "metal": 0}}
+    heavy = {"unit_id": "unit_9", "team_id": 0, "unit_type": "HEAVY", "pos": list(heavy_pos), "power": 2000,
+             "cargo": {"ice": ice_cargo, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
+    obs = {"board": dict(rubble=zeros, ice=zeros, ore=zeros, lichen=zeros, lichen_strains=zeros - 1,
+                         factories_per_team=2),
+           "units": {"player_0": {"unit_9": heavy}, "player_1": {}},
+           "factories": {"player_0": factories, "player_1": {}}, "teams": {}, "real_env_steps": step}
+    return GameState.from_obs(obs, GameConfig())
+
+
+def test_a_robot_delivers_to_the_factory_that_built_it_until_a_new_game():
+    from strategy.units import HeuristicUnitController
+
+    controller = HeuristicUnitController()
+    controller.act(two_factory_state((4, 8), 0, step=10), "player_0")  # born on factory_0's centre
+    # Later, full of ice and nearer factory_2: it still walks back to factory_0 (left).
+    out = controller.act(two_factory_state((10, 8), 1000, step=40), "player_0")
+    assert out["unit_9"][0][:2] == [A.MOVE, A.LEFT]
+    # The same id in a new game (the step went back) has no remembered home: it goes to the nearest.
+    out = controller.act(two_factory_state((10, 8), 1000, step=5), "player_0")
+    assert out["unit_9"][0][:2] == [A.MOVE, A.RIGHT]
