@@ -25,8 +25,9 @@ def make_engine(game: Dict[str, int], max_episode_length: int) -> Any:
     from luxai_s2 import LuxAI_S2  # training only: the agent never imports the engine
 
     # The engine's own action-space validation builds gym spaces per unit per step (half its time); our
-    # action codec only emits well-formed actions, so it is off.
-    return LuxAI_S2(verbose=0, validate_action_space=False, max_episode_length=max_episode_length, **game)
+    # action codec only emits well-formed actions, so it is off. Its statistics give the ice transferred.
+    return LuxAI_S2(verbose=0, validate_action_space=False, collect_stats=True, max_episode_length=max_episode_length,
+                    **game)
 
 
 class LuxGame:
@@ -94,7 +95,7 @@ class LuxGame:
     def stats(self) -> Dict[str, float]:
         """Game figures of the current game (summed over both players)."""
         st = self.engine.state
-        ice = sum(float(st.stats[p]["transfer"]["ice"]) for p in PLAYERS if p in st.stats)
+        ice = sum(float(st.stats[p]["transfer"]["ice"]) for p in PLAYERS)
         factories = {p: len(self.state.factories.get(p, {})) for p in PLAYERS}
         lichen = float(self.state.board.lichen.sum())
         return {
