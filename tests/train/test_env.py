@@ -1,8 +1,8 @@
 """The training game: engine statistics reach the episode figures."""
 from __future__ import annotations
 
-from strategy.units import HeuristicUnitController
 from lux.state import PLAYERS
+from strategy.units import HeuristicUnitController
 from train.env import LuxGame
 
 

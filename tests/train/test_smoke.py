@@ -36,9 +36,9 @@ def test_smoke_run_exports_a_policy_the_agent_uses(tmp_path):
     assert json.loads((run_dir / "config.json").read_text())["exp_name"] == "smoke"
 
     from luxai_s2 import LuxAI_S2
-    from magma_policy.runtime import load_policy
 
     from agent import Agent
+    from magma_policy.runtime import load_policy
 
     policy = load_policy(str(weights / "policy.onnx"), backend="numpy")
     env = LuxAI_S2(verbose=0, map_size=48, MIN_FACTORIES=2, MAX_FACTORIES=5)

@@ -1,0 +1,56 @@
+"""The experiment runner's bookkeeping: commands per run, and the paper's measures read from metrics.csv."""
+from __future__ import annotations
+
+import csv
+import os
+
+from train import experiments
+
+
+def write_metrics(directory, rows):
+    os.makedirs(directory, exist_ok=True)
+    names = sorted({k for r in rows for k in r})
+    with open(os.path.join(directory, "metrics.csv"), "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def curve(finished_by_step):
+    rows = []
+    for step, rate in finished_by_step:
+        rows.append({"global_step": step - 1024, "losses/loss": 0.1})  # a row without an evaluation
+        rows.append({"global_step": step, "eval/finished_rate": rate, "eval/episode_length": 200 + 800 * rate,
+                     "eval/ice_transferred": 1000 * rate, "eval/factories_alive": 4 * rate})
+    return rows
+
+
+def test_steps_to_a_share_is_the_first_evaluation_at_or_above_it(tmp_path):
+    write_metrics(tmp_path / "separated-s1", curve([(4096, 0.0), (8192, 0.1), (12288, 0.5), (16384, 1.0)]))
+    s = experiments.summarise_run("separated", 1, str(tmp_path / "separated-s1"))
+    assert (s.to10, s.to95) == (8192, 16384)
+    assert (s.ice, s.length, s.factories, s.steps) == (1000, 1000, 4, 16384)
+
+
+def test_speedup_counts_a_never_reaching_baseline_at_its_budget_as_a_lower_bound(tmp_path):
+    for seed, to10 in ((1, 8192), (2, 4096)):
+        write_metrics(tmp_path / ("separated-s%d" % seed), curve([(4096, 0.0 if to10 > 4096 else 0.2),
+                                                                 (8192, 0.2), (16384, 1.0)]))
+    write_metrics(tmp_path / "global-s1", curve([(4096, 0.0), (12288, 0.1), (16384, 0.2)]))
+    write_metrics(tmp_path / "global-s2", curve([(4096, 0.0), (16384, 0.0)]))
+    runs = experiments.collect(str(tmp_path), ["ablation"], [1, 2])
+    assert set(runs) == {"separated", "global"}
+    # to 10%: global 12288 and (never -> budget 16384), mean 14336; separated mean 6144 -> >= 2.33x
+    assert experiments.speedup(runs, "to10").startswith(">=2.33x")
+    table = experiments.markdown(runs)
+    assert "never (0/2)" in table  # global never reached 95%
+    assert "| separated | 2 |" in table
+
+
+def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
+    fresh = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
+    assert "--preset" in fresh and "0.5" in fresh and "--resume" not in fresh
+    (tmp_path / "w0.50-s1").mkdir()
+    (tmp_path / "w0.50-s1" / "checkpoint_0000003.pt").write_bytes(b"")
+    again = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
+    assert again[again.index("--resume") + 1] == str(tmp_path / "w0.50-s1")
