@@ -152,6 +152,26 @@ def current_action(ctx: _Context, unit: Unit) -> Optional[int]:
     return None
 
 
+def action_id(lux_action: Optional[Sequence[int]]) -> int:
+    """The action of this set that a single Lux robot action amounts to (NOOP where none does: no action, a
+    move to CENTER, recharge, transfers of water, metal or power, pickups of anything but power)."""
+    if lux_action is None or len(lux_action) < 3:
+        return NOOP
+    kind, direction, resource = int(lux_action[0]), int(lux_action[1]), int(lux_action[2])
+    if kind == A.MOVE:
+        for action, d in MOVE_DIRECTION.items():
+            if d == direction:
+                return action
+        return NOOP
+    if kind == A.DIG:
+        return DIG
+    if kind == A.TRANSFER and resource in (A.ICE, A.ORE):
+        return TRANSFER_ICE if resource == A.ICE else TRANSFER_ORE
+    if kind == A.PICKUP and resource == A.POWER:
+        return PICKUP_POWER
+    return NOOP
+
+
 def _unit_arrays(robots: List[Unit], attr: str) -> np.ndarray:
     return np.array([getattr(u.cfg, attr) for u in robots], dtype=np.float64)
 

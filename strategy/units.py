@@ -30,10 +30,22 @@ class HeuristicUnitController:
     def __init__(self) -> None:
         self._homes: Dict[str, Dict[str, str]] = {}  # player -> robot id -> home factory id
         self._last_step: Dict[str, int] = {}
+        self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
 
-    def act(self, state: GameState, player: str) -> Dict[str, List[List[int]]]:
+    def act(self, state: GameState, player: str, plans: Optional[Dict[str, List[int]]] = None
+            ) -> Dict[str, List[List[int]]]:
+        """New action queues for the robots whose next action changes (`plans`: this step's `plan`, when the
+        caller has it already)."""
+        plans = self.plan(state, player) if plans is None else plans
+        if not plans:
+            return {}
+        return self._queues(state.board, list(state.units[player].values()), plans, self._goals)
+
+    def plan(self, state: GameState, player: str) -> Dict[str, List[int]]:
+        """Each robot's action for this step (one Lux action vector), collision-free among our robots."""
         units = list(state.units.get(player, {}).values())
         factories = list(state.factories.get(player, {}).values())
+        self._goals = {}
         if not units or not factories:
             return {}
         board = state.board
@@ -42,7 +54,6 @@ class HeuristicUnitController:
             enemy_factory[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = True
 
         plans: Dict[str, List[int]] = {}
-        self._goals: Dict[str, Tile] = {}
         homes = self._assign_homes(player, state.real_env_steps, units, factories)
         targets = _ResourceTiles(board)
         for unit in sorted(units, key=lambda u: (not u.is_heavy, u.unit_id)):
@@ -50,7 +61,7 @@ class HeuristicUnitController:
             plans[unit.unit_id] = self._plan(unit, home, dist_home, targets)
 
         self._resolve_moves(state, units, factories, plans, enemy_factory)
-        return self._queues(board, units, plans, self._goals)
+        return plans
 
     def _assign_homes(self, player: str, step: int, units: List[Unit], factories: List[Factory]
                       ) -> Dict[str, Tuple[Factory, int]]:

@@ -61,6 +61,16 @@ def merge_outputs(outs: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
     return {k: np.concatenate([o[k] for o in outs]) for k in ("actions", "logprob", "unit_value", "global_value")}
 
 
+def load_init(path: str) -> Dict[str, Any]:
+    """Network weights to start from: train/imitation.py's init.pt or any checkpoint of the same network."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError("init_from: no file %s (write one with train/imitation.py)" % path)
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or "net" not in state:
+        raise ValueError("init_from: %s holds no network weights ('net')" % path)
+    return state["net"]
+
+
 class StopRequested(Exception):
     pass
 
@@ -82,6 +92,13 @@ class Trainer:
         self.seats = [seats_per_env(cfg)] * cfg.num_envs
         self.net = make_network(cfg).to(self.device)
         self.net.eval()  # see train/learner.py: eval mode everywhere
+        if ckpt is None and cfg.init_from:
+            try:
+                self.net.load_state_dict(load_init(cfg.init_from))
+            except RuntimeError as exc:
+                raise ValueError("init_from: %s does not fit this network (net_channels %d, net_blocks %d): %s"
+                                 % (cfg.init_from, cfg.net_channels, cfg.net_blocks,
+                                    str(exc).splitlines()[0])) from None
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.update = 0
         self.global_step = 0

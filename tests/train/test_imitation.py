@@ -1,0 +1,77 @@
+"""Imitation warm start: labels follow the heuristic's plans within the masks; fitting learns them; the trainer
+starts from the fitted weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lux import actions as A
+from magma_policy.actions import DIG, MOVE_LEFT, NOOP, PICKUP_POWER, TRANSFER_ICE, action_id
+from train import imitation
+from train.config import TrainConfig
+from train.run import Trainer, make_network
+
+
+def test_action_id_maps_lux_actions_onto_the_policy_actions():
+    assert action_id(A.move(A.LEFT)) == MOVE_LEFT
+    assert action_id(A.move(A.CENTER)) == NOOP
+    assert action_id(A.dig(n=5)) == DIG
+    assert action_id(A.transfer(A.UP, A.ICE, 100)) == TRANSFER_ICE
+    assert action_id(A.transfer(A.UP, A.POWER, 100)) == NOOP
+    assert action_id(A.pickup(A.POWER, 500)) == PICKUP_POWER
+    assert action_id(A.recharge(100)) == NOOP
+    assert action_id(None) == NOOP
+
+
+def test_a_plan_the_mask_rules_out_is_labelled_noop():
+    mask = np.ones((2, 9), dtype=bool)
+    mask[1, DIG] = False
+    labels = imitation.heuristic_labels({"unit_1": A.dig(), "unit_2": A.dig()}, ["unit_1", "unit_2", "unit_3"],
+                                        np.vstack([mask, np.ones((1, 9), bool)]))
+    assert labels.tolist() == [DIG, NOOP, NOOP]
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return imitation.record_game((3, True, 4, 60))
+
+
+def test_recorded_labels_are_allowed_and_not_all_idle(samples):
+    assert samples, "robots exist within 60 steps"
+    for s in samples:
+        assert s.action_mask.shape == (len(s.labels), 9)
+        assert s.action_mask[np.arange(len(s.labels)), s.labels].all()
+    labels = np.concatenate([s.labels for s in samples])
+    assert (labels != NOOP).mean() > 0.3  # the heuristic's robots move and dig most of the time
+
+
+def test_fitting_lowers_the_loss_on_the_recorded_choices(samples):
+    torch.manual_seed(0)
+    net = make_network(TrainConfig(net_channels=8, net_blocks=1))
+    net.eval()
+    before, acc_before = imitation.accuracy(net, samples)
+    imitation.fit(net, samples, samples, epochs=8, lr=3e-3, batch=4, seed=0, log=lambda _m: None)
+    after, acc_after = imitation.accuracy(net, samples)
+    assert after < 0.7 * before and acc_after > acc_before
+
+
+def test_the_trainer_starts_from_the_init_weights(tmp_path, samples):
+    net = make_network(TrainConfig(net_channels=8, net_blocks=1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.5)
+    torch.save({"net": net.state_dict()}, tmp_path / "init.pt")
+    cfg = TrainConfig(num_envs=1, num_steps=2, num_workers=0, max_episode_length=8, num_minibatches=1, net_channels=8, net_blocks=1,
+                      eval_every=0, init_from=str(tmp_path / "init.pt")).validate()
+    trainer = Trainer(cfg, str(tmp_path / "run"), progress=False)
+    try:
+        for name, value in net.state_dict().items():
+            assert torch.equal(trainer.net.state_dict()[name], value), name
+    finally:
+        trainer.pool.close()
+        trainer.logger.close()
+    wrong = TrainConfig(num_envs=1, num_steps=2, num_workers=0, max_episode_length=8, num_minibatches=1, net_channels=16, net_blocks=1,
+                        eval_every=0, init_from=str(tmp_path / "init.pt")).validate()
+    with pytest.raises(ValueError, match="does not fit"):
+        Trainer(wrong, str(tmp_path / "run2"), progress=False)

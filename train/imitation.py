@@ -1,0 +1,243 @@
+"""Imitation warm start: the unit policy first learns to choose what the heuristic controller chooses.
+
+    python train/imitation.py --run-dir runs/imitation                 # record games, fit, write init.pt
+    python train/run.py --preset default --init-from runs/imitation/init.pt
+
+PPO from random weights needs many games before robots dig and deliver ice reliably; starting from the
+heuristic controller's behaviour (behavioural cloning) gives the policy those skills at once, and PPO then
+improves on them. The warm start changes only the starting weights: the trainer is the same.
+
+Games: heuristic self-play (strategy.units drives robots, strategy.factories factories, watering allowed) on
+both game configs. Every `--every`-th step of both players is recorded with the features the policy plays with
+(magma_policy.features) and, per robot, the discrete action (magma_policy.actions.action_id) of the heuristic's
+plan for that step; a plan the policy's mask rules out is recorded as NOOP. The last game is held out.
+Loss: cross-entropy of the masked logits, mean over robots; the value heads are left to PPO.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np
+import torch
+
+from lux.state import PLAYERS
+
+
+@dataclass
+class Sample:
+    """One player's view at one step, with the heuristic's action per robot."""
+
+    map_planes: np.ndarray  # float16 [C, W, H]
+    global_features: np.ndarray  # [G]
+    unit_pos: np.ndarray  # [N, 2]
+    unit_features: np.ndarray  # [N, U]
+    action_mask: np.ndarray  # bool [N, A]
+    labels: np.ndarray  # int64 [N]
+
+
+def heuristic_labels(plans: Dict[str, List[int]], unit_ids: Sequence[str], mask: np.ndarray) -> np.ndarray:
+    """Discrete action of each robot's plan; NOOP where the mask rules it out (or the robot has no plan)."""
+    from magma_policy.actions import NOOP, action_id
+
+    labels = np.array([action_id(plans.get(uid)) for uid in unit_ids], dtype=np.int64)
+    if len(labels):
+        allowed = mask[np.arange(len(labels)), labels]
+        labels[~allowed] = NOOP
+    return labels
+
+
+def record_game(task: Tuple[int, bool, int, int]) -> List[Sample]:
+    """Play one heuristic self-play game; return the recorded samples."""
+    from magma_policy.features import encode
+    from strategy.units import HeuristicUnitController
+    from train.env import LuxGame
+
+    seed, kaggle, every, max_steps = task
+    torch.set_num_threads(1)
+    game = LuxGame(seed, kaggle_ratio=1.0 if kaggle else 0.0, max_episode_length=max_steps, allow_watering=True,
+                   fixed_seed=seed)
+    state = game.reset()
+    controller = HeuristicUnitController()
+    samples: List[Sample] = []
+    over = False
+    while not over:
+        actions = {}
+        for player in PLAYERS:
+            plans = controller.plan(state, player)
+            if state.real_env_steps % every == 0 and state.units.get(player):
+                f = encode(state, player)
+                samples.append(Sample(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos,
+                                      f.unit_features, f.action_mask,
+                                      heuristic_labels(plans, list(f.unit_ids), f.action_mask)))
+            actions[player] = controller.act(state, player, plans) if plans else {}
+        state, over = game.step(actions)
+    return samples
+
+
+def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int, workers: int) -> List[List[Sample]]:
+    """Samples per game, games played in parallel processes (the first round(share * n) on the Kaggle config)."""
+    n_kaggle = int(round(kaggle_share * len(seeds)))
+    tasks = [(int(s), i < n_kaggle, every, max_steps) for i, s in enumerate(seeds)]
+    if workers <= 1:
+        return [record_game(t) for t in tasks]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return pool.map(record_game, tasks, chunksize=1)
+
+
+def inputs_of(samples: Sequence[Sample]) -> Dict[str, torch.Tensor]:
+    from train.rollout import stack_planes
+
+    counts = [len(s.labels) for s in samples]
+    return dict(
+        map_planes=torch.as_tensor(stack_planes([s.map_planes for s in samples])).float(),
+        global_features=torch.as_tensor(np.stack([s.global_features for s in samples]).astype(np.float32)),
+        unit_batch=torch.as_tensor(np.repeat(np.arange(len(samples)), counts)),
+        unit_pos=torch.as_tensor(np.concatenate([s.unit_pos.reshape(-1, 2) for s in samples]).astype(np.int64)),
+        unit_features=torch.as_tensor(np.concatenate([s.unit_features for s in samples]).astype(np.float32)),
+        action_mask=torch.as_tensor(np.concatenate([s.action_mask for s in samples]).astype(bool)),
+        labels=torch.as_tensor(np.concatenate([s.labels for s in samples])),
+    )
+
+
+def batch_loss(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, float, int]:
+    """(mean cross-entropy over the robots, correct predictions, robots) for a list of samples."""
+    from train.rollout import net_forward
+
+    t = inputs_of(samples)
+    logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
+                               t["unit_features"], t["action_mask"])
+    loss = torch.nn.functional.cross_entropy(logits, t["labels"])
+    correct = float((logits.argmax(dim=1) == t["labels"]).sum())
+    return loss, correct, int(len(t["labels"]))
+
+
+def by_map_size(samples: Sequence[Sample]) -> List[List[int]]:
+    """Sample indices grouped by map size, so a minibatch never pads a small map into a large one."""
+    groups: Dict[Tuple[int, int], List[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault(s.map_planes.shape[1:], []).append(i)
+    return list(groups.values())
+
+
+@torch.no_grad()
+def accuracy(net: torch.nn.Module, samples: Sequence[Sample], chunk: int = 64) -> Tuple[float, float]:
+    """(mean loss, share of robots whose most likely action is the heuristic's)."""
+    total_loss, correct, n = 0.0, 0.0, 0
+    for group in by_map_size(samples):
+        for start in range(0, len(group), chunk):
+            part = [samples[i] for i in group[start:start + chunk]]
+            if not sum(len(s.labels) for s in part):
+                continue
+            loss, c, m = batch_loss(net, part)
+            total_loss += float(loss) * m
+            correct += c
+            n += m
+    return total_loss / max(n, 1), correct / max(n, 1)
+
+
+def fit(net: torch.nn.Module, train: Sequence[Sample], held_out: Sequence[Sample], epochs: int, lr: float,
+        batch: int, seed: int, log=print) -> Dict[str, float]:
+    """Adam on the cross-entropy, `epochs` passes of shuffled minibatches of `batch` samples."""
+    rng = np.random.default_rng(seed)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-5)
+    steps_total = epochs * sum(-(-len(g) // batch) for g in by_map_size(train))
+    step = 0
+    figures: Dict[str, float] = {}
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        minibatches = []
+        for group in by_map_size(train):
+            shuffled = rng.permutation(group).tolist()
+            minibatches += [shuffled[i:i + batch] for i in range(0, len(shuffled), batch)]
+        order = rng.permutation(len(minibatches))
+        losses = []
+        for k in order:
+            idx = minibatches[k]
+            part = [train[i] for i in idx]
+            if not sum(len(s.labels) for s in part):
+                continue
+            for group in optimizer.param_groups:  # linear decay to a tenth
+                group["lr"] = lr * (1.0 - 0.9 * step / max(steps_total, 1))
+            loss, _, _ = batch_loss(net, part)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            step += 1
+        val_loss, val_acc = accuracy(net, held_out)
+        figures = {"train_loss": float(np.mean(losses)) if losses else float("nan"), "held_out_loss": val_loss,
+                   "held_out_accuracy": val_acc, "epoch_seconds": time.perf_counter() - start}
+        log("epoch %d: train loss %.4f | held-out loss %.4f, accuracy %.3f | %.0f s" % (
+            epoch + 1, figures["train_loss"], val_loss, val_acc, figures["epoch_seconds"]))
+    return figures
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from train.config import TrainConfig
+    from train.run import make_network, seed_everything
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", default="runs/imitation", help="output folder (init.pt, imitation.json)")
+    parser.add_argument("--games", type=int, default=16, help="games to record (the last one is held out)")
+    parser.add_argument("--kaggle-share", type=float, default=0.5, help="share of games on the Kaggle config")
+    parser.add_argument("--every", type=int, default=2, help="record every n-th step")
+    parser.add_argument("--max-steps", type=int, default=1000, help="game length")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--batch", type=int, default=32, help="samples (maps) per minibatch")
+    parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
+    parser.add_argument("--net-blocks", type=int, default=TrainConfig.net_blocks)
+    parser.add_argument("--seed", type=int, default=1, help="first game seed; also seeds torch")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes recording games")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads while fitting")
+    args = parser.parse_args(argv)
+    if args.games < 2:
+        parser.error("--games must be at least 2 (one is held out)")
+    if not 0.0 <= args.kaggle_share <= 1.0:
+        parser.error("--kaggle-share must be in [0, 1]")
+    os.makedirs(args.run_dir, exist_ok=True)
+    cfg = TrainConfig(net_channels=args.net_channels, net_blocks=args.net_blocks, seed=args.seed).validate()
+    seed_everything(args.seed)
+
+    start = time.perf_counter()
+    seeds = list(range(args.seed * 10_000, args.seed * 10_000 + args.games))
+    games = record(seeds, args.kaggle_share, args.every, args.max_steps, args.workers)
+    held_out = games[-1]
+    train = [s for g in games[:-1] for s in g]
+    n_units = sum(len(s.labels) for s in train)
+    labels = np.concatenate([s.labels for s in train])
+    record_seconds = time.perf_counter() - start
+    print("recorded %d games in %.0f s: %d samples, %d robot decisions (action shares %s)" % (
+        len(games), record_seconds, len(train), n_units,
+        np.round(np.bincount(labels, minlength=9) / max(len(labels), 1), 3).tolist()), flush=True)
+
+    torch.set_num_threads(args.threads)
+    net = make_network(cfg)
+    net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
+    _, acc0 = accuracy(net, held_out)
+    print("held-out accuracy before fitting: %.3f" % acc0, flush=True)
+    figures = fit(net, train, held_out, args.epochs, args.lr, args.batch, args.seed,
+                  log=lambda m: print(m, flush=True))
+    path = os.path.join(args.run_dir, "init.pt")
+    torch.save({"net": net.state_dict(), "net_channels": args.net_channels, "net_blocks": args.net_blocks}, path)
+    summary = dict(vars(args), record_seconds=record_seconds, samples=len(train), robot_decisions=n_units,
+                   held_out_accuracy_before=acc0, **figures)
+    with open(os.path.join(args.run_dir, "imitation.json"), "w") as handle:
+        json.dump(summary, handle, indent=2)
+    print("wrote %s (start PPO from it with: python train/run.py --init-from %s)" % (path, path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
