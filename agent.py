@@ -55,7 +55,9 @@ class Agent:
         try:
             from magma_policy.runtime import load_policy
 
-            return load_policy(path)
+            policy = load_policy(path)
+            log("policy %s loaded (backend %s)" % (path, policy.backend))
+            return policy
         except Exception as exc:  # any failure to load must leave a playing agent
             log("policy at %s failed to load (%s: %s): robots use the heuristic controller"
                 % (path, type(exc).__name__, exc))

@@ -48,6 +48,12 @@ def test_archive_holds_only_runtime_files(extracted: Path) -> None:
     assert not any(n.startswith(("train/", "tests/", "tools/", ".venv/")) for n in names)
 
 
+def test_archive_ships_the_trained_weights(extracted: Path) -> None:
+    assert (REPO / "weights" / "policy.onnx").is_file(), "the repository ships weights/policy.onnx"
+    for name in ("policy.onnx", "policy.json"):
+        assert (extracted / "weights" / name).read_bytes() == (REPO / "weights" / name).read_bytes()
+
+
 def test_blocked_onnxruntime_really_fails_to_import(extracted: Path) -> None:
     probe = subprocess.run([sys.executable, "-c", "import onnxruntime"], env=no_onnxruntime_env(extracted),
                            capture_output=True, text=True)
@@ -63,6 +69,10 @@ def test_extracted_agent_plays_a_full_game_through_the_runner(extracted: Path, m
         assert stats.errors == 0, (player, stats.stderr[-2000:])
         assert stats.invalid_actions == 0, player
     assert result.steps == 1000 or min(s.factories_alive for s in result.players.values()) == 0
+    # The shipped weights drove the robots, through the numpy executor (onnxruntime is blocked).
+    for stats in result.players.values():
+        assert "loaded (backend numpy)" in stats.stderr, stats.stderr[-2000:]
+        assert "heuristic controller" not in stats.stderr, stats.stderr[-2000:]
 
 
 @pytest.mark.slow

@@ -75,6 +75,7 @@ class TrainConfig:
     vf_coef: float = 0.5  # value loss coefficient
     max_grad_norm: float = 0.5  # gradient norm clip
     target_kl: Optional[float] = None  # stop the epochs early past this approximate KL
+    value_warmup_updates: int = 0  # first updates fit only the value heads (for a policy started from init_from)
     # -- network (magma_policy.network.PolicyNet) ------------------------------------------------------------------
     net_channels: int = 32  # width of the network's map trunk
     net_blocks: int = 3  # residual blocks of the map trunk
@@ -132,6 +133,7 @@ class TrainConfig:
         need(self.vf_coef >= 0, "vf_coef must be >= 0, got %s" % self.vf_coef)
         need(self.ent_coef >= 0, "ent_coef must be >= 0, got %s" % self.ent_coef)
         need(self.max_grad_norm > 0, "max_grad_norm must be > 0, got %s" % self.max_grad_norm)
+        need(self.value_warmup_updates >= 0, "value_warmup_updates must be >= 0, got %d" % self.value_warmup_updates)
         need(self.target_kl is None or self.target_kl > 0, "target_kl must be > 0 when set, got %s" % self.target_kl)
         need(self.net_channels >= 1, "net_channels must be >= 1, got %d" % self.net_channels)
         need(self.net_blocks >= 0, "net_blocks must be >= 0, got %d" % self.net_blocks)

@@ -8,7 +8,7 @@ an action is the one whose log-probability the update compares against (the PPO 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict
+from typing import Any, Dict, Set
 
 import numpy as np
 import torch
@@ -59,6 +59,8 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
     has_entry = torch.bincount(batch.entry_obs, minlength=n_obs) > 0  # [T*B] some unit acted there
     sums: Dict[str, float] = {}
     count = 0
+    warmup = update <= cfg.value_warmup_updates
+    policy_params = policy_parameters(net, batch, cfg, switches, has_entry) if warmup else set()
     for epoch in range(cfg.update_epochs):
         perm = torch.randperm(n_obs, generator=generator).to(batch.map_planes.device)
         kls = []
@@ -72,7 +74,15 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
                 if not torch.isfinite(value):
                     raise NonFiniteLoss("update %d, epoch %d: %s is %s" % (update, epoch, name, value.item()))
             optimizer.zero_grad()
-            terms.loss.backward()
+            if warmup:
+                # Value warm-up: a policy started from other weights keeps its behaviour exactly while the
+                # value-only parameters learn its returns, so its first policy updates follow sensible advantages.
+                (cfg.vf_coef * terms.value_loss).backward()
+                for p in net.parameters():
+                    if id(p) in policy_params:
+                        p.grad = None
+            else:
+                terms.loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
             if not torch.isfinite(grad_norm):
                 raise NonFiniteLoss("update %d, epoch %d: gradient norm is %s" % (update, epoch, grad_norm.item()))
@@ -87,6 +97,18 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
     metrics = {"losses/" + k: v / max(count, 1) for k, v in sums.items()}
     metrics["losses/minibatches"] = float(count)
     return metrics
+
+
+def policy_parameters(net: torch.nn.Module, batch: Batch, cfg: Any, switches: SeparationSwitches,
+                      has_entry: torch.Tensor) -> Set[int]:
+    """ids of the parameters the policy's log-probabilities depend on (reached by their gradient)."""
+    obs = torch.nonzero(has_entry).flatten()[:8]
+    net.zero_grad()
+    terms = minibatch_loss(net, batch, obs, cfg, switches)
+    (terms.policy_loss + terms.entropy).backward()
+    found = {id(p) for p in net.parameters() if p.grad is not None}
+    net.zero_grad()
+    return found
 
 
 def explained_variance(batch: Batch) -> float:

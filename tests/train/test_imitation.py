@@ -62,8 +62,9 @@ def test_the_trainer_starts_from_the_init_weights(tmp_path, samples):
         for p in net.parameters():
             p.add_(0.5)
     torch.save({"net": net.state_dict()}, tmp_path / "init.pt")
-    cfg = TrainConfig(num_envs=1, num_steps=2, num_workers=0, max_episode_length=8, num_minibatches=1, net_channels=8, net_blocks=1,
-                      eval_every=0, init_from=str(tmp_path / "init.pt")).validate()
+    small = dict(num_envs=1, num_steps=2, num_workers=0, max_episode_length=8, num_minibatches=1, net_blocks=1,
+                 eval_every=0, init_from=str(tmp_path / "init.pt"))
+    cfg = TrainConfig(net_channels=8, **small).validate()
     trainer = Trainer(cfg, str(tmp_path / "run"), progress=False)
     try:
         for name, value in net.state_dict().items():
@@ -71,7 +72,6 @@ def test_the_trainer_starts_from_the_init_weights(tmp_path, samples):
     finally:
         trainer.pool.close()
         trainer.logger.close()
-    wrong = TrainConfig(num_envs=1, num_steps=2, num_workers=0, max_episode_length=8, num_minibatches=1, net_channels=16, net_blocks=1,
-                        eval_every=0, init_from=str(tmp_path / "init.pt")).validate()
+    wrong = TrainConfig(net_channels=16, **small).validate()
     with pytest.raises(ValueError, match="does not fit"):
         Trainer(wrong, str(tmp_path / "run2"), progress=False)

@@ -126,3 +126,23 @@ def test_ratio_is_one_before_the_first_step(tmp_path):
     finally:
         trainer.pool.close()
         trainer.logger.close()
+
+
+def test_value_warmup_keeps_the_policy_and_fits_the_values(tmp_path):
+    trainer = Trainer(tiny(num_workers=0, value_warmup_updates=1, update_epochs=4), str(tmp_path / "run"),
+                      progress=False)
+    try:
+        trainer.collect()
+        batch, cfg = trainer.batch, trainer.cfg
+        every = torch.arange(batch.n_obs)
+        before = minibatch_loss(trainer.net, batch, every, cfg, trainer.switches)
+        ppo_update(trainer.net, trainer.optimizer, batch, cfg, trainer.switches, trainer.generator, update=1)
+        after = minibatch_loss(trainer.net, batch, every, cfg, trainer.switches)
+        assert float(after.approx_kl) == 0.0 and float(after.policy_loss) == float(before.policy_loss)
+        assert float(after.value_loss) < float(before.value_loss)
+        # The next update is a normal one: the policy moves.
+        ppo_update(trainer.net, trainer.optimizer, batch, cfg, trainer.switches, trainer.generator, update=2)
+        assert float(minibatch_loss(trainer.net, batch, every, cfg, trainer.switches).approx_kl) > 0.0
+    finally:
+        trainer.pool.close()
+        trainer.logger.close()
