@@ -102,12 +102,12 @@ class Agent:
         except Exception:
             log("step %d: unreadable observation; no actions:\n%s" % (step, traceback.format_exc()))
             return {}
-        actions: Dict[str, Any] = {}
+        actions: Dict[str, Any] = self._unit_actions(state, step)
         try:
-            actions.update(factory_actions(state, self.player))
+            # After the robots: a factory must not build onto a robot moving onto its centre.
+            actions.update(factory_actions(state, self.player, unit_queues=actions))
         except Exception:
             log("step %d: factory actions failed; factories idle:\n%s" % (step, traceback.format_exc()))
-        actions.update(self._unit_actions(state, step))
         elapsed = time.perf_counter() - start
         if self.policy is not None and (elapsed > SLOW_TURN_S or remaining_overage_time < LOW_OVERAGE_S):
             log("step %d: turn took %.2fs with %.1fs overage left; heuristic controller from now on"

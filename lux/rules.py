@@ -1,7 +1,8 @@
-"""Small rule helpers from the specs: day/night, movement and digging power, watering cost."""
+"""Small rule helpers from the specs: day/night, movement and digging power, watering cost, where robots go."""
 from __future__ import annotations
 
 import math
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .config import GameConfig, RobotConfig
 
@@ -23,3 +24,21 @@ def watering_cost(cfg: GameConfig, growable_lichen_tiles: int) -> int:
 
 def steps_left(cfg: GameConfig, real_env_step: int) -> int:
     return cfg.max_episode_length - real_env_step
+
+
+def robot_tiles_this_step(units: Sequence, new_queues: Optional[Dict[str, List[List[int]]]] = None
+                          ) -> Set[Tuple[int, int]]:
+    """Tiles our robots may stand on after this step: each robot's tile, plus the tile its next move leads to
+    (the new queue's head where one is sent this turn, else the current queue's head). Both are kept because
+    a move the robot cannot pay for leaves it where it is."""
+    new_queues = new_queues or {}
+    deltas = {1: (0, -1), 2: (1, 0), 3: (0, 1), 4: (-1, 0)}  # UP, RIGHT, DOWN, LEFT
+    tiles: Set[Tuple[int, int]] = set()
+    for unit in units:
+        x, y = int(unit.pos[0]), int(unit.pos[1])
+        tiles.add((x, y))
+        queue = new_queues.get(unit.unit_id, unit.action_queue)
+        if queue and int(queue[0][0]) == 0 and int(queue[0][1]) in deltas:  # a move
+            dx, dy = deltas[int(queue[0][1])]
+            tiles.add((x + dx, y + dy))
+    return tiles

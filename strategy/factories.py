@@ -1,10 +1,11 @@
 """Factory actions: build robots when affordable, water lichen only when the water stock allows it."""
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from lux.actions import BUILD_HEAVY, BUILD_LIGHT, WATER_LICHEN
 from lux.lichen import WateringMap
+from lux.rules import robot_tiles_this_step
 from lux.state import GameState
 
 HEAVIES_PER_FACTORY = 1
@@ -14,20 +15,25 @@ WATER_RESERVE = 150  # water kept in stock before any watering (150 steps of upk
 ENDGAME_STEPS = 100  # near the end, any water beyond the remaining upkeep can go to lichen
 
 
-def factory_actions(state: GameState, player: str, allow_watering: bool = True) -> Dict[str, int]:
-    """One action per factory that should act this step (others are left out)."""
+def factory_actions(state: GameState, player: str, allow_watering: bool = True,
+                    unit_queues: Optional[Dict[str, List[List[int]]]] = None) -> Dict[str, int]:
+    """One action per factory that should act this step (others are left out).
+
+    `unit_queues`: the robot queues sent this step, so that no robot is built onto a centre a robot is moving
+    onto (the engine builds before it moves robots, and the two would collide).
+    """
     cfg = state.cfg
     heavy, light = cfg.ROBOTS["HEAVY"], cfg.ROBOTS["LIGHT"]
     factories = state.factories.get(player, {})
     units = state.units.get(player, {}).values()
-    occupied = {(int(u.pos[0]), int(u.pos[1])) for u in units}
+    occupied = robot_tiles_this_step(units, unit_queues)
     n_heavy = sum(u.is_heavy for u in units)
     n_light = sum(not u.is_heavy for u in units)
     steps_left = cfg.max_episode_length - state.real_env_steps
     actions: Dict[str, int] = {}
     watering: Optional[WateringMap] = None  # built on first need
     for fid, f in factories.items():
-        # A robot standing on the centre would collide with the new one.
+        # A robot on the centre, or moving onto it, would collide with the new one.
         centre_free = (int(f.pos[0]), int(f.pos[1])) not in occupied
         if centre_free and n_heavy < HEAVIES_PER_FACTORY * len(factories) and \
                 f.cargo.metal >= heavy.METAL_COST and f.power >= heavy.POWER_COST:

@@ -28,6 +28,8 @@ def midgame():
 class FakePolicy:
     """Stands in for magma_policy's PolicyRuntime: one fixed queue per robot, optionally slow or broken."""
 
+    backend = "fake"
+
     def __init__(self, delay=0.0, error=None):
         self.delay, self.error, self.calls = delay, error, 0
 

@@ -84,8 +84,8 @@ class LuxGame:
             raise RuntimeError("step() before reset()")
         actions = {}
         for player in PLAYERS:
-            acts: Dict[str, Any] = dict(factory_actions(self.state, player, allow_watering=self.allow_watering))
-            acts.update(unit_actions.get(player, {}))
+            acts: Dict[str, Any] = dict(unit_actions.get(player, {}))
+            acts.update(factory_actions(self.state, player, allow_watering=self.allow_watering, unit_queues=acts))
             actions[player] = acts
         obs, _, terminations, _, _ = self.engine.step(actions)
         # The engine sends both players the same full observation.

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from lux import actions as A
 from lux.actions import BUILD_HEAVY, BUILD_LIGHT, WATER_LICHEN
 from lux.config import GameConfig
 from lux.state import GameState
@@ -44,6 +45,18 @@ def test_never_builds_onto_a_robot_on_the_centre():
     assert factory_actions(make_state(metal=200, power=1000, units=light_at(CENTRE)), "player_0") == {}
     beside = light_at((CENTRE[0] + 1, CENTRE[1]))
     assert factory_actions(make_state(metal=200, power=1000, units=beside), "player_0") == {"factory_0": BUILD_HEAVY}
+
+
+def test_never_builds_onto_a_robot_moving_onto_the_centre():
+    above = light_at((CENTRE[0], CENTRE[1] - 1))  # on the factory's top edge, one move from the centre
+    state = make_state(metal=200, power=1000, units=above)
+    assert factory_actions(state, "player_0") == {"factory_0": BUILD_HEAVY}
+    down = {"unit_5": [A.move(A.DOWN)]}
+    assert factory_actions(state, "player_0", unit_queues=down) == {}
+    # A queued move it already has counts too; a move away does not.
+    above["unit_5"]["action_queue"] = [A.move(A.DOWN)]
+    assert factory_actions(make_state(metal=200, power=1000, units=above), "player_0") == {}
+    assert factory_actions(state, "player_0", unit_queues={"unit_5": [A.move(A.UP)]}) == {"factory_0": BUILD_HEAVY}
 
 
 def test_keeps_power_for_robots_when_building_lights():
