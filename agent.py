@@ -25,6 +25,8 @@ from strategy.units import HeuristicUnitController
 DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "policy.onnx")
 # Overrides the unit controller: "policy", "heuristic" or "auto" (policy when weights load).
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
+# Overrides the weights file (evaluating other weights with the same agent).
+WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"
 SLOW_TURN_S = 1.5  # a turn slower than this switches robots to the heuristic controller
 LOW_OVERAGE_S = 10.0  # so does an overage pool below this
 
@@ -45,7 +47,8 @@ class Agent:
             log("unknown unit controller %r; using auto" % controller)
             controller = "auto"
         if controller != "heuristic":
-            self.policy = self._load_policy(weights_path or DEFAULT_WEIGHTS, required=controller == "policy")
+            path = weights_path or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS
+            self.policy = self._load_policy(path, required=controller == "policy")
 
     @staticmethod
     def _load_policy(path: str, required: bool) -> Any:

@@ -4,7 +4,9 @@ Presets:
   smoke    a tiny run that finishes in well under two minutes, ONNX export included (tests, CI)
   basic    the paper's basic-skills setting: Kaggle game (48 map, 2-5 factories), self-play with one network
            learning from both players, lichen watering masked, rewards for ice delivered and dug
-  default  the run that trains the shipped policy: the basic-skills setting with twice the budget
+  default  the run that trains the shipped policy, started from the imitation warm start
+           (`python train/imitation.py`, then `--init-from runs/imitation/init.pt`): both game configs, lichen
+           watering on as in play, team terms (lichen, factories) mixed into each robot's reward
 """
 from __future__ import annotations
 
@@ -163,11 +165,15 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "smoke": dict(exp_name="smoke", total_timesteps=64, num_envs=2, num_steps=16, num_workers=1,
                   max_episode_length=24, num_minibatches=2, update_epochs=1, net_channels=8, net_blocks=1,
                   checkpoint_every=1, eval_every=2, eval_seeds=[1000, 1001], eval_episode_length=24),
-    "basic": dict(exp_name="basic", total_timesteps=49_152, num_envs=16, num_steps=256, kaggle_ratio=1.0,
-                  opponent="selfplay", allow_watering=False, mode="separated", eval_every=3,
-                  eval_seeds=list(range(1000, 1012))),
-    "default": dict(exp_name="default", total_timesteps=204_800, num_envs=16, num_steps=256, kaggle_ratio=1.0,
-                    opponent="selfplay", allow_watering=False, mode="separated", eval_every=4,
+    "basic": dict(exp_name="basic", total_timesteps=49_152, num_envs=16, num_steps=128, kaggle_ratio=1.0,
+                  opponent="selfplay", allow_watering=False, mode="separated", net_channels=16, net_blocks=2,
+                  learning_rate=1e-3, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
+                  eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
+    "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,
+                    opponent="selfplay", allow_watering=True, mode="separated", net_channels=16, net_blocks=2,
+                    learning_rate=2e-4, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
+                    value_warmup_updates=2, reward_own_weight=0.75, reward_ore_delivered=0.25, reward_ore_dug=0.025,
+                    reward_lichen=0.02, reward_survival=10.0, eval_every=8, eval_greedy=False,
                     eval_seeds=list(range(1000, 1012))),
 }
 

@@ -148,13 +148,29 @@ def markdown_table(rows: Sequence[Matchup]) -> str:
     return "\n".join(lines) + "\n"
 
 
+WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"  # agent.py reads it: the policy weights file to play with
+
+
+def with_weights(agent: str, weights: str, folder: str) -> str:
+    """Our agent playing the policy in `weights` (it never falls back silently: the controller is forced)."""
+    if not os.path.isfile(weights):
+        raise FileNotFoundError(f"weights not found: {weights}")
+    return agent_with_env(agent, {WEIGHTS_ENV: os.path.abspath(weights), UNIT_CONTROLLER_ENV: "policy"}, folder)
+
+
 def resolve_opponent(spec: str, agent: str, scratch: str) -> Tuple[str, str]:
-    """(label, main.py path) of an opponent given as a path or as a unit controller of our own agent."""
+    """(label, main.py path) of an opponent given as a path, as a unit controller of our own agent, or as
+    `weights:PATH` (our agent with other policy weights)."""
     if spec in ("heuristic", "policy"):
         folder = os.path.join(scratch, f"controller_{spec}")
         return f"{spec} controller", agent_with_env(agent, {UNIT_CONTROLLER_ENV: spec}, folder)
+    if spec.startswith("weights:"):
+        weights = spec[len("weights:"):]
+        folder = os.path.join(scratch, "weights_%d" % abs(hash(weights)))
+        return f"policy {os.path.relpath(os.path.abspath(weights), REPO_ROOT)}", with_weights(agent, weights, folder)
     if not os.path.isfile(spec):
-        raise FileNotFoundError(f"opponent not found: {spec} (a main.py path, 'heuristic' or 'policy')")
+        raise FileNotFoundError(f"opponent not found: {spec} (a main.py path, 'heuristic', 'policy' or "
+                                f"'weights:PATH')")
     folder = os.path.dirname(os.path.abspath(spec))
     label = os.path.join(os.path.basename(os.path.dirname(folder)), os.path.basename(folder))
     return label, os.path.abspath(spec)
@@ -176,10 +192,12 @@ def _result_from_dict(data: Dict[str, Any]) -> GameResult:
 
 def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs: Sequence[str],
              workers: int, out_dir: str, seats: Sequence[str] = PLAYERS,
-             timing: Tuple[float, float] = RUNNER_TIMING, log=print) -> List[Matchup]:
+             timing: Tuple[float, float] = RUNNER_TIMING, log=print, agent_weights: Optional[str] = None
+             ) -> List[Matchup]:
     """Play every (opponent, config, seed, seat) game, write results.json and results.md, return the table.
 
     `seats` are the agent's seats; both by default, so that neither side profits from placing first.
+    `agent_weights`: the agent plays the policy in this file (forced: no silent fallback to the heuristic).
     """
     for config in configs:
         if config not in GAME_CONFIGS:
@@ -187,8 +205,9 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     agent = os.path.abspath(agent)
     os.makedirs(out_dir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="lux_eval_")
+    played = with_weights(agent, agent_weights, os.path.join(scratch, "agent")) if agent_weights else agent
     resolved = [resolve_opponent(spec, agent, scratch) for spec in opponents]
-    tasks = [(label, seat, agent, path, seed, config, timing)
+    tasks = [(label, seat, played, path, seed, config, timing)
              for label, path in resolved for config in configs for seed in seeds for seat in seats]
     log(f"{len(tasks)} games on {workers} workers -> {out_dir}")
     start = time.time()
@@ -208,7 +227,11 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
                        summary=[r.__dict__ for r in rows], games=records), handle, indent=1)
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
         seat_text = "both seats" if len(seats) == 2 else f"agent as {seats[0]}"
-        handle.write(f"Agent: `{os.path.relpath(agent, REPO_ROOT)}`; seeds {list(seeds)}, {seat_text}.\n\n")
+        weights_text = ""
+        if agent_weights:
+            weights_text = f" with weights `{os.path.relpath(os.path.abspath(agent_weights), REPO_ROOT)}`"
+        handle.write(f"Agent: `{os.path.relpath(agent, REPO_ROOT)}`{weights_text}; seeds {list(seeds)}, "
+                     f"{seat_text}.\n\n")
         if command:
             handle.write(f"Command: `{command}`\n\n")
         handle.write(markdown_table(rows))
@@ -279,8 +302,11 @@ def plot_learning_curve(run_dir: str, out_path: Optional[str] = None) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agent", default=os.path.join(REPO_ROOT, "main.py"), help="main.py under evaluation")
+    parser.add_argument("--agent-weights", default=None,
+                        help="the agent plays the policy in this ONNX file (its unit controller forced to the policy)")
     parser.add_argument("--opponent", action="append", default=None,
-                        help="main.py path, or 'heuristic'/'policy' (our agent with that unit controller); repeatable")
+                        help="main.py path, 'heuristic'/'policy' (our agent with that unit controller), or "
+                             "'weights:PATH' (our agent with those policy weights); repeatable")
     parser.add_argument("--seeds", default="0-3", help="seed list, e.g. '0-19' or '1,5,9' (each played in both seats)")
     parser.add_argument("--configs", nargs="+", default=list(GAME_CONFIGS), choices=sorted(GAME_CONFIGS))
     parser.add_argument("--seats", nargs="+", default=list(PLAYERS), choices=PLAYERS,
@@ -297,7 +323,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     out = args.out or os.path.join(REPO_ROOT, "runs", "eval", time.strftime("%Y%m%d-%H%M%S"))
     rows = evaluate(args.agent, args.opponent or ["heuristic"], parse_seeds(args.seeds), args.configs,
                     max(1, args.workers), out, seats=args.seats,
-                    timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING)
+                    timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING, agent_weights=args.agent_weights)
     print(markdown_table(rows))
 
 

@@ -233,6 +233,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     torch.save({"net": net.state_dict(), "net_channels": args.net_channels, "net_blocks": args.net_blocks}, path)
     summary = dict(vars(args), record_seconds=record_seconds, samples=len(train), robot_decisions=n_units,
                    held_out_accuracy_before=acc0, **figures)
+    from magma_policy.export import export_onnx
+
+    onnx_path = export_onnx(net, os.path.join(args.run_dir, "policy.onnx"),
+                            {"global_step": 0, "run": os.path.basename(os.path.abspath(args.run_dir)),
+                             "imitation": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}})
+    print("wrote %s (the warm-started policy alone; play it with LUX_POLICY_WEIGHTS=%s)" % (onnx_path, onnx_path))
     with open(os.path.join(args.run_dir, "imitation.json"), "w") as handle:
         json.dump(summary, handle, indent=2)
     print("wrote %s (start PPO from it with: python train/run.py --init-from %s)" % (path, path))
