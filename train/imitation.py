@@ -56,13 +56,29 @@ def heuristic_labels(plans: Dict[str, List[int]], unit_ids: Sequence[str], mask:
     return labels
 
 
-def record_game(task: Tuple[int, bool, int, int]) -> List[Sample]:
-    """Play one heuristic self-play game; return the recorded samples."""
+_RUNTIMES: Dict[str, object] = {}  # per worker process: policies loaded once
+
+
+def _policy(path: str):
+    from magma_policy.runtime import load_policy
+
+    if path not in _RUNTIMES:
+        _RUNTIMES[path] = load_policy(path)
+    return _RUNTIMES[path]
+
+
+def record_game(task: Tuple) -> List[Sample]:
+    """Play one game and return the recorded samples: `(seed, kaggle, every, max_steps[, policy_path])`.
+
+    Without a policy the heuristic drives the robots; with one (a DAgger round) the policy drives them
+    (greedy, as the agent plays) and the heuristic only labels the states the policy leads to.
+    """
     from magma_policy.features import encode
     from strategy.units import HeuristicUnitController
     from train.env import LuxGame
 
-    seed, kaggle, every, max_steps = task
+    seed, kaggle, every, max_steps = task[:4]
+    policy = _policy(task[4]) if len(task) > 4 and task[4] else None
     torch.set_num_threads(1)
     game = LuxGame(seed, kaggle_ratio=1.0 if kaggle else 0.0, max_episode_length=max_steps, allow_watering=True,
                    fixed_seed=seed)
@@ -79,15 +95,19 @@ def record_game(task: Tuple[int, bool, int, int]) -> List[Sample]:
                 samples.append(Sample(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos,
                                       f.unit_features, f.action_mask,
                                       heuristic_labels(plans, list(f.unit_ids), f.action_mask)))
-            actions[player] = controller.act(state, player, plans) if plans else {}
+            if policy is not None:
+                actions[player] = policy.act(state, player, greedy=True)
+            else:
+                actions[player] = controller.act(state, player, plans) if plans else {}
         state, over = game.step(actions)
     return samples
 
 
-def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int, workers: int) -> List[List[Sample]]:
+def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int, workers: int,
+           policy_path: Optional[str] = None) -> List[List[Sample]]:
     """Samples per game, games played in parallel processes (the first round(share * n) on the Kaggle config)."""
     n_kaggle = int(round(kaggle_share * len(seeds)))
-    tasks = [(int(s), i < n_kaggle, every, max_steps) for i, s in enumerate(seeds)]
+    tasks = [(int(s), i < n_kaggle, every, max_steps, policy_path) for i, s in enumerate(seeds)]
     if workers <= 1:
         return [record_game(t) for t in tasks]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
@@ -194,6 +214,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--every", type=int, default=2, help="record every n-th step")
     parser.add_argument("--max-steps", type=int, default=1000, help="game length")
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--dagger-rounds", type=int, default=1,
+                        help="rounds of: the fitted policy plays --games more games, the heuristic labels them, refit "
+                             "on everything (DAgger)")
+    parser.add_argument("--dagger-epochs", type=int, default=3, help="epochs of each refit")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch", type=int, default=32, help="samples (maps) per minibatch")
     parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
@@ -227,22 +251,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
     _, acc0 = accuracy(net, held_out)
     print("held-out accuracy before fitting: %.3f" % acc0, flush=True)
-    figures = fit(net, train, held_out, args.epochs, args.lr, args.batch, args.seed,
-                  log=lambda m: print(m, flush=True))
-    path = os.path.join(args.run_dir, "init.pt")
-    torch.save({"net": net.state_dict(), "net_channels": args.net_channels, "net_blocks": args.net_blocks}, path)
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    figures = fit(net, train, held_out, args.epochs, args.lr, args.batch, args.seed, log=log)
+    onnx_path = os.path.join(args.run_dir, "policy.onnx")
     summary = dict(vars(args), record_seconds=record_seconds, samples=len(train), robot_decisions=n_units,
                    held_out_accuracy_before=acc0, **figures)
+    save(net, args, summary, onnx_path)
+    for round_ in range(1, args.dagger_rounds + 1):
+        start = time.perf_counter()
+        seeds = list(range(args.seed * 10_000 + round_ * 1000, args.seed * 10_000 + round_ * 1000 + args.games))
+        games = record(seeds, args.kaggle_share, args.every, args.max_steps, args.workers, policy_path=onnx_path)
+        train += [s for g in games for s in g]
+        torch.set_num_threads(args.threads)
+        log("DAgger round %d: %d games played by the policy in %.0f s, %d samples in all" % (
+            round_, len(games), time.perf_counter() - start, len(train)))
+        figures = fit(net, train, held_out, args.dagger_epochs, args.lr * 0.5, args.batch, args.seed + round_,
+                      log=log)
+        summary.update({"dagger_round": round_, "samples": len(train), **figures})
+        save(net, args, summary, onnx_path)
+    print("wrote %s (start PPO from it with: python train/run.py --init-from %s) and %s (the warm-started "
+          "policy alone; play it with LUX_POLICY_WEIGHTS=%s)" % (os.path.join(args.run_dir, "init.pt"),
+                                                                os.path.join(args.run_dir, "init.pt"),
+                                                                onnx_path, onnx_path))
+    return 0
+
+
+def save(net: torch.nn.Module, args: argparse.Namespace, summary: Dict, onnx_path: str) -> None:
+    """init.pt (for --init-from), imitation.json (figures) and policy.onnx (the policy alone)."""
     from magma_policy.export import export_onnx
 
-    onnx_path = export_onnx(net, os.path.join(args.run_dir, "policy.onnx"),
-                            {"global_step": 0, "run": os.path.basename(os.path.abspath(args.run_dir)),
-                             "imitation": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}})
-    print("wrote %s (the warm-started policy alone; play it with LUX_POLICY_WEIGHTS=%s)" % (onnx_path, onnx_path))
+    torch.save({"net": net.state_dict(), "net_channels": args.net_channels, "net_blocks": args.net_blocks},
+               os.path.join(args.run_dir, "init.pt"))
     with open(os.path.join(args.run_dir, "imitation.json"), "w") as handle:
         json.dump(summary, handle, indent=2)
-    print("wrote %s (start PPO from it with: python train/run.py --init-from %s)" % (path, path))
-    return 0
+    export_onnx(net, onnx_path, {"global_step": 0, "run": os.path.basename(os.path.abspath(args.run_dir)),
+                                 "imitation": {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}})
 
 
 if __name__ == "__main__":

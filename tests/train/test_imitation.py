@@ -75,3 +75,16 @@ def test_the_trainer_starts_from_the_init_weights(tmp_path, samples):
     wrong = TrainConfig(net_channels=16, **small).validate()
     with pytest.raises(ValueError, match="does not fit"):
         Trainer(wrong, str(tmp_path / "run2"), progress=False)
+
+
+def test_a_dagger_game_is_played_by_the_policy_and_labelled_by_the_heuristic(tmp_path, samples):
+    from magma_policy.export import export_untrained
+
+    path = str(tmp_path / "policy.onnx")
+    export_untrained(path, seed=1)
+    played = imitation.record_game((3, True, 4, 60, path))
+    assert played
+    for s in played:
+        assert s.action_mask[np.arange(len(s.labels)), s.labels].all()
+    # Same seed, same placement: an untrained policy drives the robots elsewhere than the heuristic does.
+    assert any(not np.array_equal(a.unit_pos, b.unit_pos) for a, b in zip(played, samples))
