@@ -4,7 +4,8 @@
                by a cheap scripted policy (random moves), factories building robots
   rollouts     the trainer's env steps/s while collecting (encode, batched forward, decode, rewards)
   overall      the trainer's env steps/s including the PPO update
-Usage: python benchmarks/trainer_throughput.py [--num-workers 2 --num-envs 16 --num-steps 128 --updates 2]
+Usage: python benchmarks/trainer_throughput.py [--preset basic --num-workers 2 --num-envs 16 --num-steps 128
+       --updates 2]   (network size and PPO settings come from the preset; the options here override them)
 """
 from __future__ import annotations
 
@@ -60,10 +61,18 @@ def trainer_sps(args: argparse.Namespace) -> dict:
     from train.config import TrainConfig
     from train.run import Trainer
 
-    cfg = TrainConfig(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
-                      total_timesteps=args.num_envs * args.num_steps * args.updates, eval_every=0,
-                      export_onnx=False, torch_threads=args.torch_threads,
-                      update_epochs=args.update_epochs, num_minibatches=args.num_minibatches).validate()
+    from train.config import PRESETS
+
+    values = dict(PRESETS[args.preset])
+    values.update(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
+                  total_timesteps=args.num_envs * args.num_steps * args.updates, eval_every=0, export_onnx=False,
+                  torch_threads=args.torch_threads)
+    for name in ("update_epochs", "num_minibatches"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    cfg = TrainConfig.from_dict(values)
+    print("trainer config: preset %s, net %d channels x %d blocks, %d epochs x %d minibatches"
+          % (args.preset, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches), flush=True)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(cfg, run_dir, progress=False)
         start = time.perf_counter()
@@ -79,8 +88,9 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=16)
     parser.add_argument("--num-steps", type=int, default=128)
     parser.add_argument("--updates", type=int, default=2)
-    parser.add_argument("--update-epochs", type=int, default=2)
-    parser.add_argument("--num-minibatches", type=int, default=8)
+    parser.add_argument("--preset", default="basic", help="train/config.py preset the trainer figures use")
+    parser.add_argument("--update-epochs", type=int, default=None, help="override the preset's")
+    parser.add_argument("--num-minibatches", type=int, default=None, help="override the preset's")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--engine-steps", type=int, default=200, help="steps per env for the raw engine figure")
     parser.add_argument("--stub-policy", action="store_true",
