@@ -58,10 +58,8 @@ def raw_engine_sps(processes: int, envs_per_process: int, steps: int) -> float:
 
 
 def trainer_sps(args: argparse.Namespace) -> dict:
-    from train.config import TrainConfig
+    from train.config import PRESETS, TrainConfig
     from train.run import Trainer
-
-    from train.config import PRESETS
 
     values = dict(PRESETS[args.preset])
     values.update(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
