@@ -267,7 +267,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             round_, len(games), time.perf_counter() - start, len(train)))
         figures = fit(net, train, held_out, args.dagger_epochs, args.lr * 0.5, args.batch, args.seed + round_,
                       log=log)
-        summary.update({"dagger_round": round_, "samples": len(train), **figures})
+        summary.update({"dagger_round": round_, "samples": len(train),
+                        "robot_decisions": sum(len(s.labels) for s in train), **figures})
         save(net, args, summary, onnx_path)
     print("wrote %s (start PPO from it with: python train/run.py --init-from %s) and %s (the warm-started "
           "policy alone; play it with LUX_POLICY_WEIGHTS=%s)" % (os.path.join(args.run_dir, "init.pt"),
