@@ -4,8 +4,9 @@
     python train/experiments.py report --out docs/results/experiments       # tables (Markdown) + PNG curves
 
 `run` calls `train/run.py --preset basic` once per (variant, seed) in runs/experiments/<variant>-s<seed>, one
-after the other (each run uses every core), and resumes a run that has a checkpoint but did not finish, so an
-interrupted sweep is continued by running the same command again. `report` reads only the runs' metrics.csv.
+after the other (each run uses two cores; `--parallel N` runs N at a time on a bigger machine), and resumes a
+run that has a checkpoint but did not finish, so an interrupted sweep is continued by running the same command
+again. `report` reads only the runs' metrics.csv.
 
 Measures (the paper's): env steps until 10% and until 95% of evaluation games are finished (at least one
 factory of both players alive at the last step; the first evaluation at or above the share), and at the last
@@ -95,20 +96,40 @@ def finished(directory: str, total_steps: Optional[int]) -> bool:
 
 
 def run_all(suites: Sequence[str], seeds: Sequence[int], out: str, extra: List[str],
-            total_steps: Optional[int]) -> None:
+            total_steps: Optional[int], parallel: int = 1) -> None:
+    """Every (variant, seed) run not finished yet, `parallel` at a time (each uses the preset's workers)."""
+    pending = []
     for variant, overrides in variants_of(suites).items():
         for seed in seeds:
             directory = run_dir(out, variant, seed)
             if finished(directory, total_steps):
                 print("done already: %s" % directory, flush=True)
                 continue
-            command = train_command(directory, overrides, seed, extra)
+            pending.append((directory, train_command(directory, overrides, seed, extra)))
+    os.makedirs(out, exist_ok=True)
+    running: List[Tuple[str, subprocess.Popen, object]] = []
+    failed = []
+    while pending or running:
+        while pending and len(running) < max(parallel, 1):
+            directory, command = pending.pop(0)
             print("$ " + " ".join(command), flush=True)
-            os.makedirs(out, exist_ok=True)
-            with open(directory + ".log", "a") as log:
-                code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-            if code != 0:
-                raise SystemExit("run %s failed with exit code %d: see %s.log" % (directory, code, directory))
+            log = open(directory + ".log", "a")
+            running.append((directory, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                        cwd=REPO_ROOT), log))
+        directory, proc, log = running[0]
+        for item in running:
+            if item[1].poll() is not None:
+                directory, proc, log = item
+                break
+        else:
+            proc.wait()
+        running.remove((directory, proc, log))
+        log.close()
+        if proc.returncode != 0:
+            failed.append(directory)
+            print("run %s failed with exit code %d: see %s.log" % (directory, proc.returncode, directory), flush=True)
+    if failed:
+        raise SystemExit("%d run(s) failed: %s" % (len(failed), ", ".join(failed)))
 
 
 # -- report ----------------------------------------------------------------------------------------------------
@@ -277,6 +298,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         p.add_argument("--runs", default=DEFAULT_RUNS, help="folder of the runs (default runs/experiments)")
     run_p = sub.choices["run"]
     run_p.add_argument("--total-timesteps", type=int, default=None, help="budget per run (default: the preset's)")
+    run_p.add_argument("--parallel", type=int, default=1,
+                       help="runs at a time (each uses --num-workers env processes; e.g. 7 on a 16-core machine)")
     run_p.add_argument("extra", nargs=argparse.REMAINDER, help="more train/run.py options, after --")
     sub.choices["report"].add_argument("--out", default=os.path.join(REPO_ROOT, "docs", "results", "experiments"))
     args = parser.parse_args(argv)
@@ -289,7 +312,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from train.config import PRESETS
 
             total = int(PRESETS["basic"]["total_timesteps"])
-        run_all(args.suite, args.seeds, args.runs, extra, total)
+        run_all(args.suite, args.seeds, args.runs, extra, total, args.parallel)
         return 0
     print(report(args.runs, args.suite, args.seeds, args.out))
     return 0

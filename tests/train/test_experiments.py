@@ -54,3 +54,28 @@ def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
     (tmp_path / "w0.50-s1" / "checkpoint_0000003.pt").write_bytes(b"")
     again = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
     assert again[again.index("--resume") + 1] == str(tmp_path / "w0.50-s1")
+
+
+def test_run_all_runs_every_pending_run_and_reports_failures(tmp_path, monkeypatch):
+    import sys
+
+    import pytest
+
+    monkeypatch.setitem(experiments.SUITES, "tiny", {"ok": [], "bad": []})
+
+    def command(directory, overrides, seed, extra):
+        code = 1 if os.path.basename(directory).startswith("bad") else 0
+        marker = directory + ".ran"
+        return [sys.executable, "-c", "open(%r, 'w').close(); raise SystemExit(%d)" % (marker, code)]
+
+    monkeypatch.setattr(experiments, "train_command", command)
+    with pytest.raises(SystemExit, match="2 run"):
+        experiments.run_all(["tiny"], [1, 2], str(tmp_path), [], total_steps=100, parallel=3)
+    assert sorted(p.name for p in tmp_path.glob("*.ran")) == ["bad-s1.ran", "bad-s2.ran", "ok-s1.ran", "ok-s2.ran"]
+    # A finished run is not started again.
+    write_metrics(tmp_path / "ok-s1", [{"global_step": 100}])
+    (tmp_path / "ok-s2.ran").unlink()
+    (tmp_path / "ok-s1.ran").unlink()
+    monkeypatch.setitem(experiments.SUITES, "tiny", {"ok": []})
+    experiments.run_all(["tiny"], [1, 2], str(tmp_path), [], total_steps=100, parallel=1)
+    assert not (tmp_path / "ok-s1.ran").exists() and (tmp_path / "ok-s2.ran").exists()
