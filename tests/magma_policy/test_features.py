@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -62,13 +60,3 @@ def test_unit_features_follow_the_robot(game48):
 def test_unknown_player_is_an_error(game48):
     with pytest.raises(ValueError, match="player_0"):
         F.encode(game48.states[0], "player_2")
-
-
-def test_encode_speed_is_printed(game64, capsys):
-    state = game64.states[-1]
-    start = time.perf_counter()
-    for _ in range(20):
-        F.encode(state, "player_0")
-    with capsys.disabled():
-        print("\nencode 64x64, %d robots: %.2f ms" % (len(state.units["player_0"]),
-                                                     (time.perf_counter() - start) / 20 * 1000))
