@@ -1,10 +1,11 @@
 """One agent turn of the trained policy on one core: encode + inference + decode, printed as a table.
 
 Real boards (48 and 64) after factory placement, with ~50 or ~200 synthetic robots of ours and a few enemy
-robots on free tiles; an untrained network exported to a temporary folder. For each runtime (onnxruntime,
-numpy executor): p50 and p99 of PolicyRuntime.act, and the start-up time of load_policy. Then the network's
+robots on free tiles; the policy in --weights, or an untrained network exported to a temporary folder. For
+each runtime (onnxruntime, numpy executor): p50 and p99 of PolicyRuntime.act, and the start-up time of
+load_policy. Then the network's
 size: parameters, MFLOP per forward on a 48x48 map, and torch forward+backward for a batch of 64 maps.
-Usage: python benchmarks/agent_turn.py [--turns 60]
+Usage: python benchmarks/agent_turn.py [--turns 60] [--weights weights/policy.onnx]
 """
 from __future__ import annotations
 
@@ -130,18 +131,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=60)
     parser.add_argument("--no-torch", action="store_true", help="skip the network figures (needs torch)")
+    parser.add_argument("--weights", default=None,
+                        help="time this policy (e.g. weights/policy.onnx) instead of an untrained default-size one")
     args = parser.parse_args()
 
     from magma_policy.runtime import load_policy
 
-    tmp = tempfile.mkdtemp()
-    path = os.path.join(tmp, "policy.onnx")
-    import subprocess
+    if args.weights:
+        path = args.weights
+    else:
+        tmp = tempfile.mkdtemp()
+        path = os.path.join(tmp, "policy.onnx")
+        import subprocess
 
-    # Export in a child process, so torch is never loaded in the process that times the agent.
-    code = "from magma_policy.export import export_untrained; export_untrained(%r)" % path
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(__file__)) or ".",
-                   stderr=subprocess.DEVNULL)
+        # Export in a child process, so torch is never loaded in the process that times the agent.
+        code = "from magma_policy.export import export_untrained; export_untrained(%r)" % path
+        subprocess.run([sys.executable, "-c", code], check=True, stderr=subprocess.DEVNULL,
+                       cwd=os.path.dirname(os.path.dirname(__file__)) or ".")
+    print("weights: %s" % (args.weights or "an untrained network of the default size"))
 
     backends = []
     try:
