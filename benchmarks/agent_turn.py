@@ -3,8 +3,8 @@
 Real boards (48 and 64) after factory placement, with ~50 or ~200 synthetic robots of ours and a few enemy
 robots on free tiles; the policy in --weights, or an untrained network exported to a temporary folder. For
 each runtime (onnxruntime, numpy executor): p50 and p99 of PolicyRuntime.act, and the start-up time of
-load_policy. Then the network's
-size: parameters, MFLOP per forward on a 48x48 map, and torch forward+backward for a batch of 64 maps.
+load_policy. Then the network's size: parameters, MFLOP per forward on a 48x48 map, and torch
+forward+backward for a batch of 64 maps.
 Usage: python benchmarks/agent_turn.py [--turns 60] [--weights weights/policy.onnx]
 """
 from __future__ import annotations
