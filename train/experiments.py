@@ -71,12 +71,18 @@ def run_dir(out: str, variant: str, seed: int) -> str:
     return os.path.join(out, "%s-s%d" % (variant, seed))
 
 
-def variants_of(suites: Sequence[str]) -> Dict[str, List[str]]:
+def variants_of(suites: Sequence[str], only: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
+    """The suites' variants (all, or those named in `only`)."""
     out: Dict[str, List[str]] = {}
     for suite in suites:
         if suite not in SUITES:
             raise ValueError("unknown suite %r (choose from %s)" % (suite, ", ".join(SUITES)))
         out.update(SUITES[suite])
+    if only:
+        unknown = sorted(set(only) - set(out))
+        if unknown:
+            raise ValueError("unknown variant(s) %s (the suites have %s)" % (", ".join(unknown), ", ".join(out)))
+        out = {k: v for k, v in out.items() if k in only}
     return out
 
 
@@ -96,10 +102,10 @@ def finished(directory: str, total_steps: Optional[int]) -> bool:
 
 
 def run_all(suites: Sequence[str], seeds: Sequence[int], out: str, extra: List[str],
-            total_steps: Optional[int], parallel: int = 1) -> None:
+            total_steps: Optional[int], parallel: int = 1, only: Optional[Sequence[str]] = None) -> None:
     """Every (variant, seed) run not finished yet, `parallel` at a time (each uses the preset's workers)."""
     pending = []
-    for variant, overrides in variants_of(suites).items():
+    for variant, overrides in variants_of(suites, only).items():
         for seed in seeds:
             directory = run_dir(out, variant, seed)
             if finished(directory, total_steps):
@@ -298,6 +304,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         p.add_argument("--runs", default=DEFAULT_RUNS, help="folder of the runs (default runs/experiments)")
     run_p = sub.choices["run"]
     run_p.add_argument("--total-timesteps", type=int, default=None, help="budget per run (default: the preset's)")
+    run_p.add_argument("--only", type=lambda t: [v for v in t.split(",") if v], default=None,
+                       help="only these variants, e.g. separated,global")
     run_p.add_argument("--parallel", type=int, default=1,
                        help="runs at a time (each uses --num-workers env processes; e.g. 7 on a 16-core machine)")
     run_p.add_argument("extra", nargs=argparse.REMAINDER, help="more train/run.py options, after --")
@@ -312,7 +320,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from train.config import PRESETS
 
             total = int(PRESETS["basic"]["total_timesteps"])
-        run_all(args.suite, args.seeds, args.runs, extra, total, args.parallel)
+        run_all(args.suite, args.seeds, args.runs, extra, total, args.parallel, args.only)
         return 0
     print(report(args.runs, args.suite, args.seeds, args.out))
     return 0
