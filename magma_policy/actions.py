@@ -135,7 +135,15 @@ def current_action(ctx: _Context, unit: Unit) -> Optional[int]:
     if not unit.action_queue:
         return NOOP
     head = [int(v) for v in unit.action_queue[0]]
-    kind, direction, resource = head[0], head[1], head[2]
+    action = _matching_action(head)
+    if action in TRANSFER_RESOURCE and head[1] != ctx.transfer_direction(unit):
+        return None
+    return action
+
+
+def _matching_action(lux_action: Sequence[int]) -> Optional[int]:
+    """The action of this set a single Lux robot action is (transfers: any direction), None if none is."""
+    kind, direction, resource = int(lux_action[0]), int(lux_action[1]), int(lux_action[2])
     if kind == A.MOVE:
         for action, d in MOVE_DIRECTION.items():
             if d == direction:
@@ -144,8 +152,6 @@ def current_action(ctx: _Context, unit: Unit) -> Optional[int]:
     if kind == A.DIG:
         return DIG
     if kind == A.TRANSFER and resource in (A.ICE, A.ORE):
-        if direction != ctx.transfer_direction(unit):
-            return None
         return TRANSFER_ICE if resource == A.ICE else TRANSFER_ORE
     if kind == A.PICKUP and resource == A.POWER:
         return PICKUP_POWER
@@ -157,19 +163,8 @@ def action_id(lux_action: Optional[Sequence[int]]) -> int:
     move to CENTER, recharge, transfers of water, metal or power, pickups of anything but power)."""
     if lux_action is None or len(lux_action) < 3:
         return NOOP
-    kind, direction, resource = int(lux_action[0]), int(lux_action[1]), int(lux_action[2])
-    if kind == A.MOVE:
-        for action, d in MOVE_DIRECTION.items():
-            if d == direction:
-                return action
-        return NOOP
-    if kind == A.DIG:
-        return DIG
-    if kind == A.TRANSFER and resource in (A.ICE, A.ORE):
-        return TRANSFER_ICE if resource == A.ICE else TRANSFER_ORE
-    if kind == A.PICKUP and resource == A.POWER:
-        return PICKUP_POWER
-    return NOOP
+    action = _matching_action(lux_action)
+    return NOOP if action is None else action
 
 
 def _unit_arrays(robots: List[Unit], attr: str) -> np.ndarray:
