@@ -167,7 +167,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                   checkpoint_every=1, eval_every=2, eval_seeds=[1000, 1001], eval_episode_length=24),
     "basic": dict(exp_name="basic", total_timesteps=49_152, num_envs=16, num_steps=128, kaggle_ratio=1.0,
                   opponent="selfplay", allow_watering=False, mode="separated", net_channels=16, net_blocks=2,
-                  learning_rate=1e-3, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
+                  learning_rate=1e-3, update_epochs=8, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
                   eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
     "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,
                     opponent="selfplay", allow_watering=True, mode="separated", net_channels=16, net_blocks=2,
@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "options given here override it)")
     parser.add_argument("--export", metavar="RUN_DIR", default=None,
                         help="only export RUN_DIR's latest checkpoint to ONNX, then exit")
+    parser.add_argument("--evaluate", metavar="RUN_DIR", default=None,
+                        help="only play RUN_DIR's evaluation games with its latest checkpoint (its saved config; "
+                             "--eval-seeds, --eval-greedy etc. given here override it), print the figures, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     helps = _field_help()
     defaults = TrainConfig()

@@ -26,7 +26,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_RUNS = os.path.join(REPO_ROOT, "runs", "experiments")
 
-# variant -> train/run.py overrides (on top of --preset basic)
+# The experiments' fixed protocol on top of --preset basic: the committed runs (docs/RESULTS.md) used 4 PPO
+# epochs per update; the basic preset has since moved to 8, so the protocol pins 4 to keep every seed comparable.
+PROTOCOL = ["--update-epochs", "4"]
+
+# variant -> train/run.py overrides (on top of --preset basic and PROTOCOL)
 SUITES: Dict[str, Dict[str, List[str]]] = {
     "weights": {
         "w0.00": ["--reward-own-weight", "0"],
@@ -93,7 +97,7 @@ def train_command(directory: str, overrides: List[str], seed: int, extra: List[s
     if has_checkpoint:
         return [sys.executable, script, "--resume", directory, "--no-progress", "--export-onnx", "false"]
     return ([sys.executable, script, "--preset", "basic", "--run-dir", directory, "--seed", str(seed),
-             "--no-progress", "--export-onnx", "false"] + overrides + extra)
+             "--no-progress", "--export-onnx", "false"] + PROTOCOL + overrides + extra)
 
 
 def finished(directory: str, total_steps: Optional[int]) -> bool:

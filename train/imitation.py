@@ -12,6 +12,11 @@ both game configs. Every `--every`-th step of both players is recorded with the 
 (magma_policy.features) and, per robot, the discrete action (magma_policy.actions.action_id) of the heuristic's
 plan for that step; a plan the policy's mask rules out is recorded as NOOP. The last game is held out.
 Loss: cross-entropy of the masked logits, mean over robots; the value heads are left to PPO.
+
+DAgger rounds: the fitted policy plays new games and the heuristic labels the states it leads to (the policy's
+own mistakes, which heuristic games never show). In round k each player's step is still driven by the heuristic
+with probability beta_k = dagger_beta / 2^(k-1) (DAgger's mixture policy), so early rounds, whose policy lets
+factories run dry within a few hundred steps, still reach the mid and late game.
 """
 from __future__ import annotations
 
@@ -68,10 +73,12 @@ def _policy(path: str):
 
 
 def record_game(task: Tuple) -> List[Sample]:
-    """Play one game and return the recorded samples: `(seed, kaggle, every, max_steps[, policy_path])`.
+    """Play one game and return the recorded samples: `(seed, kaggle, every, max_steps[, policy_path[,
+    heuristic_share]])`.
 
     Without a policy the heuristic drives the robots; with one (a DAgger round) the policy drives them
-    (greedy, as the agent plays) and the heuristic only labels the states the policy leads to.
+    (greedy, as the agent plays) and the heuristic labels the states the policy leads to, except that each
+    player's step is driven by the heuristic with probability `heuristic_share` (0 when not given).
     """
     from magma_policy.features import encode
     from strategy.units import HeuristicUnitController
@@ -79,6 +86,8 @@ def record_game(task: Tuple) -> List[Sample]:
 
     seed, kaggle, every, max_steps = task[:4]
     policy = _policy(task[4]) if len(task) > 4 and task[4] else None
+    heuristic_share = float(task[5]) if len(task) > 5 else 0.0
+    coin = np.random.default_rng(seed)
     torch.set_num_threads(1)
     game = LuxGame(seed, kaggle_ratio=1.0 if kaggle else 0.0, max_episode_length=max_steps, allow_watering=True,
                    fixed_seed=seed)
@@ -95,7 +104,7 @@ def record_game(task: Tuple) -> List[Sample]:
                 samples.append(Sample(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos,
                                       f.unit_features, f.action_mask,
                                       heuristic_labels(plans, list(f.unit_ids), f.action_mask)))
-            if policy is not None:
+            if policy is not None and coin.random() >= heuristic_share:
                 actions[player] = policy.act(state, player, greedy=True)
             else:
                 actions[player] = controller.act(state, player, plans) if plans else {}
@@ -104,10 +113,10 @@ def record_game(task: Tuple) -> List[Sample]:
 
 
 def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int, workers: int,
-           policy_path: Optional[str] = None) -> List[List[Sample]]:
+           policy_path: Optional[str] = None, heuristic_share: float = 0.0) -> List[List[Sample]]:
     """Samples per game, games played in parallel processes (the first round(share * n) on the Kaggle config)."""
     n_kaggle = int(round(kaggle_share * len(seeds)))
-    tasks = [(int(s), i < n_kaggle, every, max_steps, policy_path) for i, s in enumerate(seeds)]
+    tasks = [(int(s), i < n_kaggle, every, max_steps, policy_path, heuristic_share) for i, s in enumerate(seeds)]
     if workers <= 1:
         return [record_game(t) for t in tasks]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
@@ -147,6 +156,30 @@ def by_map_size(samples: Sequence[Sample]) -> List[List[int]]:
     for i, s in enumerate(samples):
         groups.setdefault(s.map_planes.shape[1:], []).append(i)
     return list(groups.values())
+
+
+@torch.no_grad()
+def recall_by_action(net: torch.nn.Module, samples: Sequence[Sample], chunk: int = 64) -> Dict[str, float]:
+    """Per heuristic action: the share of its robots for which the policy's most likely action is the same
+    (where imitation fails: e.g. moves toward a target the network cannot see)."""
+    from magma_policy.actions import ACTION_NAMES
+    from train.rollout import net_forward
+
+    hits = np.zeros(len(ACTION_NAMES))
+    counts = np.zeros(len(ACTION_NAMES))
+    for group in by_map_size(samples):
+        for start in range(0, len(group), chunk):
+            part = [samples[i] for i in group[start:start + chunk]]
+            if not sum(len(s.labels) for s in part):
+                continue
+            t = inputs_of(part)
+            logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
+                                       t["unit_features"], t["action_mask"])
+            labels = t["labels"].numpy()
+            right = (logits.argmax(dim=1).numpy() == labels)
+            counts += np.bincount(labels, minlength=len(counts))
+            hits += np.bincount(labels, weights=right, minlength=len(hits))
+    return {name: float(hits[i] / counts[i]) for i, name in enumerate(ACTION_NAMES) if counts[i]}
 
 
 @torch.no_grad()
@@ -218,6 +251,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="rounds of: the fitted policy plays --games more games, the heuristic labels them, refit "
                              "on everything (DAgger)")
     parser.add_argument("--dagger-epochs", type=int, default=3, help="epochs of each refit")
+    parser.add_argument("--dagger-beta", type=float, default=0.5,
+                        help="probability that the heuristic drives a player's step in the first DAgger round "
+                             "(halved every round; 0: the policy drives every step)")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch", type=int, default=32, help="samples (maps) per minibatch")
     parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
@@ -230,6 +266,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--games must be at least 2 (one is held out)")
     if not 0.0 <= args.kaggle_share <= 1.0:
         parser.error("--kaggle-share must be in [0, 1]")
+    if not 0.0 <= args.dagger_beta <= 1.0:
+        parser.error("--dagger-beta must be in [0, 1]")
     os.makedirs(args.run_dir, exist_ok=True)
     cfg = TrainConfig(net_channels=args.net_channels, net_blocks=args.net_blocks, seed=args.seed).validate()
     seed_everything(args.seed)
@@ -260,16 +298,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for round_ in range(1, args.dagger_rounds + 1):
         start = time.perf_counter()
         seeds = list(range(args.seed * 10_000 + round_ * 1000, args.seed * 10_000 + round_ * 1000 + args.games))
-        games = record(seeds, args.kaggle_share, args.every, args.max_steps, args.workers, policy_path=onnx_path)
+        beta = args.dagger_beta / 2 ** (round_ - 1)
+        games = record(seeds, args.kaggle_share, args.every, args.max_steps, args.workers, policy_path=onnx_path,
+                       heuristic_share=beta)
         train += [s for g in games for s in g]
         torch.set_num_threads(args.threads)
-        log("DAgger round %d: %d games played by the policy in %.0f s, %d samples in all" % (
-            round_, len(games), time.perf_counter() - start, len(train)))
+        log("DAgger round %d: %d games played by the policy (heuristic share %.2f) in %.0f s, %d samples in all" % (
+            round_, len(games), beta, time.perf_counter() - start, len(train)))
         figures = fit(net, train, held_out, args.dagger_epochs, args.lr * 0.5, args.batch, args.seed + round_,
                       log=log)
         summary.update({"dagger_round": round_, "samples": len(train),
                         "robot_decisions": sum(len(s.labels) for s in train), **figures})
         save(net, args, summary, onnx_path)
+    summary["held_out_recall_by_action"] = recall_by_action(net, held_out)
+    log("held-out recall by heuristic action: %s" % ", ".join(
+        "%s %.2f" % kv for kv in summary["held_out_recall_by_action"].items()))
+    save(net, args, summary, onnx_path)
     print("wrote %s (start PPO from it with: python train/run.py --init-from %s) and %s (the warm-started "
           "policy alone; play it with LUX_POLICY_WEIGHTS=%s)" % (os.path.join(args.run_dir, "init.pt"),
                                                                 os.path.join(args.run_dir, "init.pt"),

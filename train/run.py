@@ -326,6 +326,25 @@ def export_run(run_dir: str, export_to: Optional[str] = None, figures: Optional[
     return export_checkpoint(run_dir, export_to, figures)
 
 
+def evaluate_run(run_dir: str, cfg: TrainConfig) -> Dict[str, float]:
+    """The training run's evaluation (self-play games on cfg.eval_seeds) with its latest checkpoint."""
+    state = checkpoint.load_latest(run_dir)
+    seed_everything(cfg.seed)  # sampled evaluations repeat exactly
+    torch.set_num_threads(cfg.update_threads)
+    net = make_network(cfg).to(torch.device(cfg.device), memory_format=torch.channels_last)
+    net.load_state_dict(state["net"])
+    net.eval()
+    pool = make_pool(cfg, eval_seeds=cfg.eval_seeds)
+    try:
+        start = time.perf_counter()
+        figures = evaluate_games(net, pool, torch.device(cfg.device), greedy=cfg.eval_greedy)
+    finally:
+        pool.close()
+    figures["eval/seconds"] = time.perf_counter() - start
+    figures["global_step"] = float(state["global_step"])
+    return figures
+
+
 def default_run_dir(cfg: TrainConfig) -> str:
     return os.path.join("runs", "%s-%d-%s" % (cfg.exp_name, cfg.seed, time.strftime("%Y%m%d-%H%M%S")))
 
@@ -341,10 +360,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print("exported %s" % path)
             return 0
         base = None
-        if probe.resume:
-            with open(os.path.join(probe.resume, "config.json")) as f:
+        if probe.resume or probe.evaluate:
+            with open(os.path.join(probe.resume or probe.evaluate, "config.json")) as f:
                 base = json.load(f)
         cfg, args = config_from_args(parser_args, base)
+        if args.evaluate:
+            figures = evaluate_run(args.evaluate, cfg)
+            print(json.dumps({k: round(v, 4) for k, v in figures.items()}, indent=2))
+            return 0
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print("error: %s" % exc, file=sys.stderr)
         return 2

@@ -50,6 +50,8 @@ def test_speedup_counts_a_never_reaching_baseline_at_its_budget_as_a_lower_bound
 def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
     fresh = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
     assert "--preset" in fresh and "0.5" in fresh and "--resume" not in fresh
+    # The protocol of the committed runs is pinned, whatever the basic preset says today.
+    assert fresh[fresh.index("--update-epochs") + 1] == "4"
     (tmp_path / "w0.50-s1").mkdir()
     (tmp_path / "w0.50-s1" / "checkpoint_0000003.pt").write_bytes(b"")
     again = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])

@@ -88,3 +88,30 @@ def test_a_dagger_game_is_played_by_the_policy_and_labelled_by_the_heuristic(tmp
         assert s.action_mask[np.arange(len(s.labels)), s.labels].all()
     # Same seed, same placement: an untrained policy drives the robots elsewhere than the heuristic does.
     assert any(not np.array_equal(a.unit_pos, b.unit_pos) for a, b in zip(played, samples))
+
+
+def test_a_dagger_game_with_heuristic_share_one_is_the_heuristic_game(tmp_path, samples):
+    from magma_policy.export import export_untrained
+
+    path = str(tmp_path / "policy.onnx")
+    export_untrained(path, seed=1)
+    mixed = imitation.record_game((3, True, 4, 60, path, 1.0))
+    assert len(mixed) == len(samples)
+    for a, b in zip(mixed, samples):
+        assert np.array_equal(a.unit_pos, b.unit_pos) and np.array_equal(a.labels, b.labels)
+
+
+def test_recall_by_action_weights_up_to_the_accuracy(samples):
+    torch.manual_seed(0)
+    net = make_network(TrainConfig(net_channels=8, net_blocks=1))
+    net.eval()
+    imitation.fit(net, samples, samples, epochs=2, lr=3e-3, batch=4, seed=0, log=lambda _m: None)
+    recall = imitation.recall_by_action(net, samples)
+    labels = np.concatenate([s.labels for s in samples])
+    counts = np.bincount(labels, minlength=9)
+    from magma_policy.actions import ACTION_NAMES
+
+    assert set(recall) == {ACTION_NAMES[i] for i in np.nonzero(counts)[0]}
+    assert all(0.0 <= r <= 1.0 for r in recall.values())
+    weighted = sum(recall[ACTION_NAMES[i]] * counts[i] for i in np.nonzero(counts)[0]) / counts.sum()
+    assert weighted == pytest.approx(imitation.accuracy(net, samples)[1], abs=1e-9)

@@ -35,6 +35,19 @@ def test_smoke_run_exports_a_policy_the_agent_uses(tmp_path):
     assert (weights / "policy.onnx").exists()
     assert json.loads((run_dir / "config.json").read_text())["exp_name"] == "smoke"
 
+    # --evaluate replays the run's evaluation with its last checkpoint; sampled games repeat exactly.
+    evaluations = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "train/run.py", "--evaluate", str(run_dir), "--eval-seeds", "1000,1001"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        evaluations.append(json.loads(out.stdout))
+    assert evaluations[0]["global_step"] == 64 and 0.0 <= evaluations[0]["eval/finished_rate"] <= 1.0
+    assert evaluations[0]["eval/episode_length"] == 24  # the smoke preset's evaluation games run 24 steps
+    drop = ("eval/seconds",)
+    assert {k: v for k, v in evaluations[0].items() if k not in drop} == \
+        {k: v for k, v in evaluations[1].items() if k not in drop}
+
     from luxai_s2 import LuxAI_S2
 
     from agent import Agent
