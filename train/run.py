@@ -246,14 +246,7 @@ class Trainer:
         return np.concatenate(parts) if parts else learner_actions
 
     def evaluate(self) -> Dict[str, float]:
-        pool = make_pool(self.cfg, eval_seeds=self.cfg.eval_seeds)
-        try:
-            start = time.perf_counter()
-            figures = evaluate_games(self.net, pool, self.device, greedy=self.cfg.eval_greedy)
-            figures["eval/seconds"] = time.perf_counter() - start
-            return figures
-        finally:
-            pool.close()
+        return play_evaluation(self.net, self.cfg, self.device)
 
     def train(self) -> Dict[str, float]:
         cfg = self.cfg
@@ -326,23 +319,28 @@ def export_run(run_dir: str, export_to: Optional[str] = None, figures: Optional[
     return export_checkpoint(run_dir, export_to, figures)
 
 
-def evaluate_run(run_dir: str, cfg: TrainConfig) -> Dict[str, float]:
-    """The training run's evaluation (self-play games on cfg.eval_seeds) with its latest checkpoint."""
-    state = checkpoint.load_latest(run_dir)
-    seed_everything(cfg.seed)  # sampled evaluations repeat exactly
-    torch.set_num_threads(cfg.update_threads)
-    net = make_network(cfg).to(torch.device(cfg.device), memory_format=torch.channels_last)
-    net.load_state_dict(state["net"])
-    net.eval()
+def play_evaluation(net: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> Dict[str, float]:
+    """The evaluation games (self-play on cfg.eval_seeds, greedy or sampled) and their figures."""
     pool = make_pool(cfg, eval_seeds=cfg.eval_seeds)
     try:
         start = time.perf_counter()
-        figures = evaluate_games(net, pool, torch.device(cfg.device), greedy=cfg.eval_greedy)
+        figures = evaluate_games(net, pool, device, greedy=cfg.eval_greedy)
+        figures["eval/seconds"] = time.perf_counter() - start
+        return figures
     finally:
         pool.close()
-    figures["eval/seconds"] = time.perf_counter() - start
-    figures["global_step"] = float(state["global_step"])
-    return figures
+
+
+def evaluate_run(run_dir: str, cfg: TrainConfig) -> Dict[str, float]:
+    """A run's evaluation games played again with its latest checkpoint (`cfg`: its config, maybe overridden)."""
+    state = checkpoint.load_latest(run_dir)
+    seed_everything(cfg.seed)  # sampled evaluations repeat exactly
+    torch.set_num_threads(cfg.update_threads)
+    device = torch.device(cfg.device)
+    net = make_network(cfg).to(device, memory_format=torch.channels_last)
+    net.load_state_dict(state["net"])
+    net.eval()
+    return dict(play_evaluation(net, cfg, device), global_step=float(state["global_step"]))
 
 
 def default_run_dir(cfg: TrainConfig) -> str:
