@@ -258,6 +258,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--batch", type=int, default=32, help="samples (maps) per minibatch")
     parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
     parser.add_argument("--net-blocks", type=int, default=TrainConfig.net_blocks)
+    parser.add_argument("--init-from", default=None,
+                        help="start from these weights (an init.pt of an earlier imitation run, same network size) "
+                             "instead of random ones")
     parser.add_argument("--seed", type=int, default=1, help="first game seed; also seeds torch")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes recording games")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads while fitting")
@@ -268,6 +271,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--kaggle-share must be in [0, 1]")
     if not 0.0 <= args.dagger_beta <= 1.0:
         parser.error("--dagger-beta must be in [0, 1]")
+    init_state = None
+    if args.init_from:  # checked before minutes of recording
+        from train.run import load_init
+
+        try:
+            init_state = load_init(args.init_from)
+        except (FileNotFoundError, ValueError) as exc:
+            parser.error(str(exc))
     os.makedirs(args.run_dir, exist_ok=True)
     cfg = TrainConfig(net_channels=args.net_channels, net_blocks=args.net_blocks, seed=args.seed).validate()
     seed_everything(args.seed)
@@ -287,6 +298,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     torch.set_num_threads(args.threads)
     net = make_network(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions, same outputs
     net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
+    if init_state is not None:
+        try:
+            net.load_state_dict(init_state)
+        except RuntimeError as exc:
+            parser.error("--init-from %s does not fit a %d-channel %d-block network: %s" % (
+                args.init_from, args.net_channels, args.net_blocks, str(exc).splitlines()[0]))
     _, acc0 = accuracy(net, held_out)
     print("held-out accuracy before fitting: %.3f" % acc0, flush=True)
     log = lambda m: print(m, flush=True)  # noqa: E731

@@ -115,3 +115,11 @@ def test_recall_by_action_weights_up_to_the_accuracy(samples):
     assert all(0.0 <= r <= 1.0 for r in recall.values())
     weighted = sum(recall[ACTION_NAMES[i]] * counts[i] for i in np.nonzero(counts)[0]) / counts.sum()
     assert weighted == pytest.approx(imitation.accuracy(net, samples)[1], abs=1e-9)
+
+
+def test_a_missing_init_file_is_reported_before_any_game_is_recorded(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(imitation, "record", lambda *a, **k: pytest.fail("recorded games before checking"))
+    with pytest.raises(SystemExit) as stop:
+        imitation.main(["--run-dir", str(tmp_path / "run"), "--init-from", str(tmp_path / "missing.pt")])
+    assert stop.value.code == 2
+    assert "missing.pt" in capsys.readouterr().err
