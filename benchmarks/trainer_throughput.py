@@ -4,8 +4,9 @@
                by a cheap scripted policy (random moves), factories building robots
   rollouts     the trainer's env steps/s while collecting (encode, batched forward, decode, rewards)
   overall      the trainer's env steps/s including the PPO update
+  --profile    where one rollout's time goes (engine, features and masks, forward, decoding, rewards)
 Usage: python benchmarks/trainer_throughput.py [--preset basic --num-workers 2 --num-envs 16 --num-steps 128
-       --updates 2]   (network size and PPO settings come from the preset; the options here override them)
+       --updates 2 --profile]   (network size and PPO settings come from the preset; the options here override them)
 """
 from __future__ import annotations
 
@@ -80,6 +81,50 @@ def trainer_sps(args: argparse.Namespace) -> dict:
             "update_seconds": figures["charts/update_seconds"]}
 
 
+# Where a rollout step's time goes: (label, file suffix, function) whose cumulative time is reported.
+PROFILE_PARTS = (
+    ("engine step (luxai_s2)", "luxai_s2/env.py", "step"),
+    ("features + masks (magma_policy.features.encode)", "magma_policy/features.py", "encode"),
+    ("  of which action masks", "magma_policy/actions.py", "action_masks"),
+    ("policy forward + sampling (train.rollout.act)", "train/rollout.py", "act"),
+    ("action decoding (magma_policy.actions.decode)", "magma_policy/actions.py", "decode"),
+    ("rewards (train.rewards.step_rewards)", "train/rewards.py", "step_rewards"),
+    ("factory heuristics (strategy.factories.factory_actions)", "strategy/factories.py", "factory_actions"),
+)
+
+
+def profile_rollout(args: argparse.Namespace, envs: int = 4, steps: int = 64) -> None:
+    """cProfile of one rollout with the envs in this process (after a warm-up rollout past placement)."""
+    import cProfile
+    import pstats
+
+    from train.config import PRESETS, TrainConfig
+    from train.run import Trainer
+
+    values = dict(PRESETS[args.preset])
+    values.update(num_workers=0, num_envs=envs, num_steps=steps, eval_every=0, export_onnx=False,
+                  torch_threads=args.torch_threads)
+    with tempfile.TemporaryDirectory() as run_dir:
+        trainer = Trainer(TrainConfig.from_dict(values), run_dir, progress=False)
+        try:
+            trainer.collect()
+            profiler = cProfile.Profile()
+            start = time.perf_counter()
+            profiler.enable()
+            trainer.collect()
+            profiler.disable()
+            total = time.perf_counter() - start
+        finally:
+            trainer.pool.close()
+            trainer.logger.close()
+    stats = pstats.Stats(profiler).stats  # (file, line, function) -> (calls, ncalls, tottime, cumtime, callers)
+    print("profile:     one rollout in one process, %d envs x %d steps: %.2f s (%.1f ms per env step)"
+          % (envs, steps, total, 1000 * total / (envs * steps)))
+    for label, suffix, function in PROFILE_PARTS:
+        cum = sum(v[3] for (f, _, name), v in stats.items() if f.endswith(suffix) and name == function)
+        print("  %-56s %6.2f s  %4.0f%%" % (label, cum, 100 * cum / total))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num-workers", type=int, default=2)
@@ -91,6 +136,8 @@ def main() -> None:
     parser.add_argument("--num-minibatches", type=int, default=None, help="override the preset's")
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--engine-steps", type=int, default=200, help="steps per env for the raw engine figure")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one rollout in this process and print where its time goes")
     parser.add_argument("--stub-policy", action="store_true",
                         help="use the tests' stand-in policy instead of magma_policy")
     args = parser.parse_args()
@@ -110,6 +157,8 @@ def main() -> None:
                                        args.num_steps, args.updates, t["update_seconds"]))
     print("ratio:       rollouts %.0f%% of raw engine, overall %.0f%%"
           % (100 * t["rollout_sps"] / raw, 100 * t["overall_sps"] / raw))
+    if args.profile:
+        profile_rollout(args)
 
 
 if __name__ == "__main__":
