@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -138,16 +138,22 @@ def inputs_of(samples: Sequence[Sample]) -> Dict[str, torch.Tensor]:
     )
 
 
-def batch_loss(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, float, int]:
-    """(mean cross-entropy over the robots, correct predictions, robots) for a list of samples."""
+def logits_and_labels(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The masked action logits of every robot in the samples, and the heuristic's labels."""
     from train.rollout import net_forward
 
     t = inputs_of(samples)
     logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
                                t["unit_features"], t["action_mask"])
-    loss = torch.nn.functional.cross_entropy(logits, t["labels"])
-    correct = float((logits.argmax(dim=1) == t["labels"]).sum())
-    return loss, correct, int(len(t["labels"]))
+    return logits, t["labels"]
+
+
+def batch_loss(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, float, int]:
+    """(mean cross-entropy over the robots, correct predictions, robots) for a list of samples."""
+    logits, labels = logits_and_labels(net, samples)
+    loss = torch.nn.functional.cross_entropy(logits, labels)
+    correct = float((logits.argmax(dim=1) == labels).sum())
+    return loss, correct, int(len(labels))
 
 
 def by_map_size(samples: Sequence[Sample]) -> List[List[int]]:
@@ -158,27 +164,29 @@ def by_map_size(samples: Sequence[Sample]) -> List[List[int]]:
     return list(groups.values())
 
 
+def chunks(samples: Sequence[Sample], size: int) -> Iterator[List[Sample]]:
+    """Lists of up to `size` samples of one map size, each with at least one robot (for evaluation passes)."""
+    for group in by_map_size(samples):
+        for start in range(0, len(group), size):
+            part = [samples[i] for i in group[start:start + size]]
+            if sum(len(s.labels) for s in part):
+                yield part
+
+
 @torch.no_grad()
 def recall_by_action(net: torch.nn.Module, samples: Sequence[Sample], chunk: int = 64) -> Dict[str, float]:
     """Per heuristic action: the share of its robots for which the policy's most likely action is the same
     (where imitation fails: e.g. moves toward a target the network cannot see)."""
     from magma_policy.actions import ACTION_NAMES
-    from train.rollout import net_forward
 
     hits = np.zeros(len(ACTION_NAMES))
     counts = np.zeros(len(ACTION_NAMES))
-    for group in by_map_size(samples):
-        for start in range(0, len(group), chunk):
-            part = [samples[i] for i in group[start:start + chunk]]
-            if not sum(len(s.labels) for s in part):
-                continue
-            t = inputs_of(part)
-            logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
-                                       t["unit_features"], t["action_mask"])
-            labels = t["labels"].numpy()
-            right = (logits.argmax(dim=1).numpy() == labels)
-            counts += np.bincount(labels, minlength=len(counts))
-            hits += np.bincount(labels, weights=right, minlength=len(hits))
+    for part in chunks(samples, chunk):
+        logits, labels = logits_and_labels(net, part)
+        labels = labels.numpy()
+        right = logits.argmax(dim=1).numpy() == labels
+        counts += np.bincount(labels, minlength=len(counts))
+        hits += np.bincount(labels, weights=right, minlength=len(hits))
     return {name: float(hits[i] / counts[i]) for i, name in enumerate(ACTION_NAMES) if counts[i]}
 
 
@@ -186,15 +194,11 @@ def recall_by_action(net: torch.nn.Module, samples: Sequence[Sample], chunk: int
 def accuracy(net: torch.nn.Module, samples: Sequence[Sample], chunk: int = 64) -> Tuple[float, float]:
     """(mean loss, share of robots whose most likely action is the heuristic's)."""
     total_loss, correct, n = 0.0, 0.0, 0
-    for group in by_map_size(samples):
-        for start in range(0, len(group), chunk):
-            part = [samples[i] for i in group[start:start + chunk]]
-            if not sum(len(s.labels) for s in part):
-                continue
-            loss, c, m = batch_loss(net, part)
-            total_loss += float(loss) * m
-            correct += c
-            n += m
+    for part in chunks(samples, chunk):
+        loss, c, m = batch_loss(net, part)
+        total_loss += float(loss) * m
+        correct += c
+        n += m
     return total_loss / max(n, 1), correct / max(n, 1)
 
 
@@ -282,6 +286,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(args.run_dir, exist_ok=True)
     cfg = TrainConfig(net_channels=args.net_channels, net_blocks=args.net_blocks, seed=args.seed).validate()
     seed_everything(args.seed)
+    net = make_network(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions, same outputs
+    net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
+    if init_state is not None:
+        try:
+            net.load_state_dict(init_state)
+        except RuntimeError as exc:
+            parser.error("--init-from %s does not fit a %d-channel %d-block network: %s" % (
+                args.init_from, args.net_channels, args.net_blocks, str(exc).splitlines()[0]))
 
     start = time.perf_counter()
     seeds = list(range(args.seed * 10_000, args.seed * 10_000 + args.games))
@@ -296,14 +308,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         np.round(np.bincount(labels, minlength=9) / max(len(labels), 1), 3).tolist()), flush=True)
 
     torch.set_num_threads(args.threads)
-    net = make_network(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions, same outputs
-    net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
-    if init_state is not None:
-        try:
-            net.load_state_dict(init_state)
-        except RuntimeError as exc:
-            parser.error("--init-from %s does not fit a %d-channel %d-block network: %s" % (
-                args.init_from, args.net_channels, args.net_blocks, str(exc).splitlines()[0]))
     _, acc0 = accuracy(net, held_out)
     print("held-out accuracy before fitting: %.3f" % acc0, flush=True)
     log = lambda m: print(m, flush=True)  # noqa: E731

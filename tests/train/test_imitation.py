@@ -123,3 +123,9 @@ def test_a_missing_init_file_is_reported_before_any_game_is_recorded(tmp_path, c
         imitation.main(["--run-dir", str(tmp_path / "run"), "--init-from", str(tmp_path / "missing.pt")])
     assert stop.value.code == 2
     assert "missing.pt" in capsys.readouterr().err
+    small = make_network(TrainConfig(net_channels=8, net_blocks=1))
+    torch.save({"net": small.state_dict()}, tmp_path / "small.pt")
+    with pytest.raises(SystemExit):
+        imitation.main(["--run-dir", str(tmp_path / "run"), "--init-from", str(tmp_path / "small.pt"),
+                        "--net-channels", "16", "--net-blocks", "1"])
+    assert "does not fit a 16-channel 1-block network" in capsys.readouterr().err
