@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,6 +36,17 @@ import numpy as np
 import torch
 
 from lux.state import PLAYERS
+
+
+class GameTask(NamedTuple):
+    """One game to record (a plain tuple in this order works too)."""
+
+    seed: int
+    kaggle: bool  # Kaggle config (else NeurIPS)
+    every: int  # record every n-th step
+    max_steps: int
+    policy_path: Optional[str] = None  # a DAgger round: this policy drives the robots
+    heuristic_share: float = 0.0  # ... except for this share of player steps, driven by the heuristic
 
 
 @dataclass
@@ -73,8 +84,7 @@ def _policy(path: str):
 
 
 def record_game(task: Tuple) -> List[Sample]:
-    """Play one game and return the recorded samples: `(seed, kaggle, every, max_steps[, policy_path[,
-    heuristic_share]])`.
+    """Play one game (a GameTask, or a tuple of its leading fields) and return the recorded samples.
 
     Without a policy the heuristic drives the robots; with one (a DAgger round) the policy drives them
     (greedy, as the agent plays) and the heuristic labels the states the policy leads to, except that each
@@ -84,9 +94,8 @@ def record_game(task: Tuple) -> List[Sample]:
     from strategy.units import HeuristicUnitController
     from train.env import LuxGame
 
-    seed, kaggle, every, max_steps = task[:4]
-    policy = _policy(task[4]) if len(task) > 4 and task[4] else None
-    heuristic_share = float(task[5]) if len(task) > 5 else 0.0
+    seed, kaggle, every, max_steps, policy_path, heuristic_share = GameTask(*task)
+    policy = _policy(policy_path) if policy_path else None
     coin = np.random.default_rng(seed)
     torch.set_num_threads(1)
     game = LuxGame(seed, kaggle_ratio=1.0 if kaggle else 0.0, max_episode_length=max_steps, allow_watering=True,
@@ -116,7 +125,8 @@ def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int
            policy_path: Optional[str] = None, heuristic_share: float = 0.0) -> List[List[Sample]]:
     """Samples per game, games played in parallel processes (the first round(share * n) on the Kaggle config)."""
     n_kaggle = int(round(kaggle_share * len(seeds)))
-    tasks = [(int(s), i < n_kaggle, every, max_steps, policy_path, heuristic_share) for i, s in enumerate(seeds)]
+    tasks = [GameTask(int(s), i < n_kaggle, every, max_steps, policy_path, heuristic_share)
+             for i, s in enumerate(seeds)]
     if workers <= 1:
         return [record_game(t) for t in tasks]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
@@ -242,7 +252,7 @@ def fit(net: torch.nn.Module, train: Sequence[Sample], held_out: Sequence[Sample
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from train.config import TrainConfig
-    from train.run import make_network, seed_everything
+    from train.run import seed_everything, training_network
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", default="runs/imitation", help="output folder (init.pt, imitation.json)")
@@ -286,8 +296,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(args.run_dir, exist_ok=True)
     cfg = TrainConfig(net_channels=args.net_channels, net_blocks=args.net_blocks, seed=args.seed).validate()
     seed_everything(args.seed)
-    net = make_network(cfg).to(memory_format=torch.channels_last)  # faster CPU convolutions, same outputs
-    net.eval()  # batch statistics as in rollouts and play (see magma_policy.network)
+    net = training_network(cfg)  # eval mode: batch statistics as in rollouts and play (magma_policy.network)
     if init_state is not None:
         try:
             net.load_state_dict(init_state)

@@ -43,6 +43,14 @@ def make_network(cfg: TrainConfig) -> torch.nn.Module:
     return network.PolicyNet(config_class(**{k: v for k, v in wanted.items() if k in names}))
 
 
+def training_network(cfg: TrainConfig, device: Optional[torch.device] = None) -> torch.nn.Module:
+    """make_network on `device`, in eval mode and channels_last memory: the CPU convolutions of the PPO update
+    run ~30% faster that way, with identical outputs. (Export keeps make_network's default layout.)"""
+    net = make_network(cfg).to(device or torch.device("cpu"), memory_format=torch.channels_last)
+    net.eval()  # see train/learner.py: eval mode everywhere
+    return net
+
+
 def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
@@ -90,9 +98,7 @@ class Trainer:
         self.generator = seed_everything(cfg.seed)
         self.switches = switches_from(cfg)
         self.seats = [seats_per_env(cfg)] * cfg.num_envs
-        # channels_last: the CPU convolutions of the PPO update run ~30% faster, with identical outputs.
-        self.net = make_network(cfg).to(self.device, memory_format=torch.channels_last)
-        self.net.eval()  # see train/learner.py: eval mode everywhere
+        self.net = training_network(cfg, self.device)
         if ckpt is None and cfg.init_from:
             try:
                 self.net.load_state_dict(load_init(cfg.init_from))
@@ -218,8 +224,7 @@ class Trainer:
         if self.cfg.opponent != "checkpoints":
             return
         if self.opponent_net is None:
-            self.opponent_net = make_network(self.cfg).to(self.device, memory_format=torch.channels_last)
-            self.opponent_net.eval()
+            self.opponent_net = training_network(self.cfg, self.device)
         paths = checkpoint.list_checkpoints(self.run_dir)[-self.cfg.opponent_pool:]
         if paths:
             self.opponent_net.load_state_dict(checkpoint.load(random.choice(paths))["net"])
@@ -337,9 +342,8 @@ def evaluate_run(run_dir: str, cfg: TrainConfig) -> Dict[str, float]:
     seed_everything(cfg.seed)  # sampled evaluations repeat exactly
     torch.set_num_threads(cfg.update_threads)
     device = torch.device(cfg.device)
-    net = make_network(cfg).to(device, memory_format=torch.channels_last)
+    net = training_network(cfg, device)
     net.load_state_dict(state["net"])
-    net.eval()
     return dict(play_evaluation(net, cfg, device), global_step=float(state["global_step"]))
 
 
