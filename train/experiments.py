@@ -20,6 +20,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -91,11 +92,15 @@ def variants_of(suites: Sequence[str], only: Optional[Sequence[str]] = None) -> 
 
 
 def train_command(directory: str, overrides: List[str], seed: int, extra: List[str]) -> List[str]:
-    """The train/run.py command of one run: a fresh start, or --resume when a checkpoint is there."""
+    """The train/run.py command of one run: a fresh start, or --resume when a checkpoint is there.
+
+    `extra` is passed on a resume too (e.g. `--device cpu` for a run started on a GPU machine); the variant's
+    overrides are not, since the run's config.json already holds them.
+    """
     script = os.path.join(REPO_ROOT, "train", "run.py")
     has_checkpoint = os.path.isdir(directory) and any(n.startswith("checkpoint_") for n in os.listdir(directory))
     if has_checkpoint:
-        return [sys.executable, script, "--resume", directory, "--no-progress", "--export-onnx", "false"]
+        return [sys.executable, script, "--resume", directory, "--no-progress", "--export-onnx", "false"] + extra
     return ([sys.executable, script, "--preset", "basic", "--run-dir", directory, "--seed", str(seed),
              "--no-progress", "--export-onnx", "false"] + PROTOCOL + overrides + extra)
 
@@ -126,14 +131,12 @@ def run_all(suites: Sequence[str], seeds: Sequence[int], out: str, extra: List[s
             log = open(directory + ".log", "a")
             running.append((directory, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                                         cwd=REPO_ROOT), log))
-        directory, proc, log = running[0]
-        for item in running:
-            if item[1].poll() is not None:
-                directory, proc, log = item
-                break
-        else:
-            proc.wait()
-        running.remove((directory, proc, log))
+        done = [item for item in running if item[1].poll() is not None]
+        if not done:
+            time.sleep(1.0)  # any run may end first; its slot is refilled at once
+            continue
+        directory, proc, log = done[0]
+        running.remove(done[0])
         log.close()
         if proc.returncode != 0:
             failed.append(directory)

@@ -208,22 +208,22 @@ def aggregate_units(unit_entry: torch.Tensor, unit_obs: torch.Tensor, logprob: t
     unit_entry [M]: the entry (active key at one observation) each unit belongs to; unit_obs [M]: the
     observation (0..n_obs-1) of each unit; entry_obs [E]: the observation of each entry; global_value [n_obs].
     """
-    count = torch.zeros(n_entries, dtype=logprob.dtype).index_add_(0, unit_entry, torch.ones_like(logprob))
+    count = logprob.new_zeros(n_entries).index_add_(0, unit_entry, torch.ones_like(logprob))
     count = count.clamp(min=1.0)
     n_obs = global_value.shape[0]
     if switches.logprob:
-        logp = torch.zeros(n_entries, dtype=logprob.dtype).index_add_(0, unit_entry, logprob)
+        logp = logprob.new_zeros(n_entries).index_add_(0, unit_entry, logprob)
     else:
-        per_obs = torch.zeros(n_obs, dtype=logprob.dtype).index_add_(0, unit_obs, logprob)
+        per_obs = logprob.new_zeros(n_obs).index_add_(0, unit_obs, logprob)
         logp = per_obs[entry_obs]
     if switches.value:
-        value = torch.zeros(n_entries, dtype=unit_value.dtype).index_add_(0, unit_entry, unit_value) / count
+        value = unit_value.new_zeros(n_entries).index_add_(0, unit_entry, unit_value) / count
     else:
         value = global_value[entry_obs]
     if switches.entropy:
-        ent = torch.zeros(n_entries, dtype=entropy.dtype).index_add_(0, unit_entry, entropy) / count
+        ent = entropy.new_zeros(n_entries).index_add_(0, unit_entry, entropy) / count
     else:
-        ent = torch.zeros(n_obs, dtype=entropy.dtype).index_add_(0, unit_obs, entropy)[entry_obs]
+        ent = entropy.new_zeros(n_obs).index_add_(0, unit_obs, entropy)[entry_obs]
     return logp, value, ent
 
 

@@ -56,6 +56,10 @@ def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
     (tmp_path / "w0.50-s1" / "checkpoint_0000003.pt").write_bytes(b"")
     again = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
     assert again[again.index("--resume") + 1] == str(tmp_path / "w0.50-s1")
+    # Extra options reach a resumed run too (a run started on a GPU machine continues on the CPU).
+    moved = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1,
+                                      ["--device", "cpu"])
+    assert moved[-2:] == ["--device", "cpu"] and "--reward-own-weight" not in moved
 
 
 def test_run_all_runs_every_pending_run_and_reports_failures(tmp_path, monkeypatch):
