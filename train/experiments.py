@@ -72,8 +72,16 @@ PAPER = {
 }
 
 
+# Variants that are the same training run as another: w = 1 is the basic preset's own weight, i.e. `separated`,
+# so the sweep's w = 1 point reads (and, if missing, trains) the separated runs.
+SAME_RUN_AS = {"w1.00": "separated"}
+
+# Rows shown beside a suite's own variants for comparison: grouping next to per-unit separation.
+REFERENCE_ROWS = {"grouping": ["separated"]}
+
+
 def run_dir(out: str, variant: str, seed: int) -> str:
-    return os.path.join(out, "%s-s%d" % (variant, seed))
+    return os.path.join(out, "%s-s%d" % (SAME_RUN_AS.get(variant, variant), seed))
 
 
 def variants_of(suites: Sequence[str], only: Optional[Sequence[str]] = None) -> Dict[str, List[str]]:
@@ -113,14 +121,15 @@ def finished(directory: str, total_steps: Optional[int]) -> bool:
 def run_all(suites: Sequence[str], seeds: Sequence[int], out: str, extra: List[str],
             total_steps: Optional[int], parallel: int = 1, only: Optional[Sequence[str]] = None) -> None:
     """Every (variant, seed) run not finished yet, `parallel` at a time (each uses the preset's workers)."""
-    pending = []
+    pending: List[Tuple[str, List[str]]] = []
     for variant, overrides in variants_of(suites, only).items():
         for seed in seeds:
             directory = run_dir(out, variant, seed)
             if finished(directory, total_steps):
                 print("done already: %s" % directory, flush=True)
                 continue
-            pending.append((directory, train_command(directory, overrides, seed, extra)))
+            if all(directory != d for d, _ in pending):  # w1.00 and separated are one run
+                pending.append((directory, train_command(directory, overrides, seed, extra)))
     os.makedirs(out, exist_ok=True)
     running: List[Tuple[str, subprocess.Popen, object]] = []
     failed = []
@@ -189,7 +198,8 @@ def summarise_run(variant: str, seed: int, directory: str) -> Optional[RunSummar
 
 def collect(out: str, suites: Sequence[str], seeds: Sequence[int]) -> Dict[str, List[RunSummary]]:
     found: Dict[str, List[RunSummary]] = {}
-    for variant in variants_of(suites):
+    reference = [v for suite in suites for v in REFERENCE_ROWS.get(suite, [])]
+    for variant in list(dict.fromkeys(reference + list(variants_of(suites)))):
         for seed in seeds:
             summary = summarise_run(variant, seed, run_dir(out, variant, seed))
             if summary is not None:
@@ -239,10 +249,13 @@ def markdown(runs: Dict[str, List[RunSummary]]) -> str:
     for variant, rs in runs.items():
         paper = PAPER.get(variant)
         paper_text = " / ".join(paper_cell(v) for v in paper) if paper else "-"
+        name = "%s (= %s)" % (variant, SAME_RUN_AS[variant]) if variant in SAME_RUN_AS else variant
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            variant, len(rs), mean_sd([r.steps for r in rs]), reach(rs, "to10"), reach(rs, "to95"),
+            name, len(rs), mean_sd([r.steps for r in rs]), reach(rs, "to10"), reach(rs, "to95"),
             mean_sd([r.ice for r in rs]), mean_sd([r.length for r in rs]), mean_sd([r.factories for r in rs]),
             paper_text))
+    if "separated" not in runs or "global" not in runs:
+        return "\n".join(lines) + "\n"
     lines.append("")
     lines.append("Speed-up of `separated` over `global` (mean env steps, global / separated): to 10%% finished %s; "
                  "to 95%% finished %s. The paper: global never reached 95%%; to 10%% 102,400 / 28,672 = 3.6x."

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 
 from train import experiments
 
@@ -85,3 +86,23 @@ def test_run_all_runs_every_pending_run_and_reports_failures(tmp_path, monkeypat
     monkeypatch.setitem(experiments.SUITES, "tiny", {"ok": []})
     experiments.run_all(["tiny"], [1, 2], str(tmp_path), [], total_steps=100, parallel=1)
     assert not (tmp_path / "ok-s1.ran").exists() and (tmp_path / "ok-s2.ran").exists()
+
+
+def test_the_sweeps_w_1_point_is_the_separated_run_and_grouping_shows_it_for_comparison(tmp_path, monkeypatch):
+    write_metrics(tmp_path / "separated-s1", curve([(4096, 0.0), (8192, 0.5)]))
+    write_metrics(tmp_path / "w0.50-s1", curve([(4096, 0.0), (8192, 0.1)]))
+    runs = experiments.collect(str(tmp_path), ["weights"], [1])
+    assert set(runs) == {"w0.50", "w1.00"}
+    assert runs["w1.00"][0].to10 == 8192 and runs["w1.00"][0].ice == 500
+    assert "| w1.00 (= separated) | 1 |" in experiments.markdown(runs)
+    assert "Speed-up" not in experiments.markdown(runs)  # no global run in this suite
+    grouping = experiments.collect(str(tmp_path), ["grouping"], [1])
+    assert list(grouping) == ["separated"]  # no grouping runs yet: only the reference row
+
+    # Training the sweep does not train the separated run a second time.
+    started = []
+    monkeypatch.setattr(experiments, "train_command",
+                        lambda d, o, s, e: started.append(d) or [sys.executable, "-c", ""])
+    experiments.run_all(["weights", "ablation"], [2], str(tmp_path), [], total_steps=100,
+                        only=["w1.00", "separated"])
+    assert started == [str(tmp_path / "separated-s2")]
