@@ -6,7 +6,7 @@ Player names are "player_0" and "player_1".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List
 
 import numpy as np
 
@@ -117,6 +117,16 @@ class Board:
 
     def in_bounds(self, pos: np.ndarray) -> bool:
         return 0 <= int(pos[0]) < self.rubble.shape[0] and 0 <= int(pos[1]) < self.rubble.shape[1]
+
+    def lichen_tiles_of(self, strains: Iterable[int]) -> np.ndarray:
+        """bool [W, H]: tiles whose lichen belongs to one of `strains` (a team's factories, dead ones too)."""
+        wanted = [int(s) for s in strains if int(s) >= 0]
+        if not wanted:
+            return np.zeros(self.lichen_strains.shape, dtype=bool)
+        # A lookup table indexed by strain + 1 (-1 marks no lichen): one gather instead of np.isin's sort.
+        table = np.zeros(max(int(self.lichen_strains.max()), max(wanted)) + 2, dtype=bool)
+        table[np.asarray(wanted) + 1] = True
+        return table[self.lichen_strains + 1]
 
 
 @dataclass

@@ -171,6 +171,13 @@ def _unit_arrays(robots: List[Unit], attr: str) -> np.ndarray:
     return np.array([getattr(u.cfg, attr) for u in robots], dtype=np.float64)
 
 
+def pad_border(grid: np.ndarray, value: Union[bool, float] = 0, dtype: Optional[type] = None) -> np.ndarray:
+    """`grid` with a one-tile border of `value` (np.pad's result, without its general-case overhead)."""
+    out = np.full((grid.shape[0] + 2, grid.shape[1] + 2), value, dtype=dtype or grid.dtype)
+    out[1:-1, 1:-1] = grid
+    return out
+
+
 def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
     """The masks of all robots at once (numpy over robots; only the queue heads are read one by one)."""
     n = len(robots)
@@ -191,8 +198,8 @@ def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
         return np.where(head == action, power, after_queue)
 
     # Off-map tiles count as blocked, like enemy factory tiles.
-    blocked = np.pad(ctx.enemy_tiles, 1, constant_values=True)
-    rubble = np.pad(board.rubble, 1).astype(np.float64)
+    blocked = pad_border(ctx.enemy_tiles, True)
+    rubble = pad_border(board.rubble, 0, np.float64)
     move_base, move_rubble = _unit_arrays(robots, "MOVE_COST"), _unit_arrays(robots, "RUBBLE_MOVEMENT_COST")
     for action, d in MOVE_DIRECTION.items():
         tx, ty = x + 1 + int(A.DIRECTION_DELTAS[d][0]), y + 1 + int(A.DIRECTION_DELTAS[d][1])
@@ -211,7 +218,7 @@ def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
     on_factory = ctx.own_tiles[x, y] | ctx.enemy_tiles[x, y]
     mask[:, DIG] = useful & ~on_factory & (power_left(DIG) >= _unit_arrays(robots, "DIG_COST"))
 
-    own = np.pad(ctx.own_tiles, 1)
+    own = pad_border(ctx.own_tiles, False)
     near = own[x + 1, y + 1] | own[x, y + 1] | own[x + 2, y + 1] | own[x + 1, y] | own[x + 1, y + 2]
     mask[:, TRANSFER_ICE] = near & (ice > 0) & (power_left(TRANSFER_ICE) >= 0)
     mask[:, TRANSFER_ORE] = near & (ore > 0) & (power_left(TRANSFER_ORE) >= 0)

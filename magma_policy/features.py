@@ -76,6 +76,7 @@ Unit features `unit_features[i, u]` (float32), one row per own robot in `unit_id
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Tuple
 
@@ -85,7 +86,7 @@ from lux import actions as lux_actions
 from lux.rules import is_day
 from lux.state import GameState, Unit, opponent
 
-from .actions import action_masks
+from .actions import action_masks, pad_border
 
 MAP_CHANNELS = (
     "ice", "ore", "rubble", "own_lichen", "enemy_lichen", "own_factory", "enemy_factory",
@@ -155,6 +156,29 @@ def manhattan_distance_map(sources: np.ndarray) -> np.ndarray:
     return f
 
 
+_DISTANCE_CACHE: OrderedDict[Tuple[Tuple[int, ...], bytes], np.ndarray] = OrderedDict()
+_DISTANCE_CACHE_SIZE = 128
+
+
+def cached_distance_map(sources: np.ndarray) -> np.ndarray:
+    """`manhattan_distance_map`, remembered for recent source masks (read-only result).
+
+    Ice never changes during a game and factories rarely do, so nearly every call repeats one of the last few
+    masks (a process serves a few games and both players); the key is the packed mask, a few hundred bytes.
+    """
+    key = (sources.shape, np.packbits(sources).tobytes())
+    found = _DISTANCE_CACHE.get(key)
+    if found is not None:
+        _DISTANCE_CACHE.move_to_end(key)
+        return found
+    found = manhattan_distance_map(sources)
+    found.setflags(write=False)
+    _DISTANCE_CACHE[key] = found
+    if len(_DISTANCE_CACHE) > _DISTANCE_CACHE_SIZE:
+        _DISTANCE_CACHE.popitem(last=False)
+    return found
+
+
 def _l1_pass(f: np.ndarray, axis: int) -> np.ndarray:
     n = f.shape[axis]
     idx = np.arange(n, dtype=np.float64)
@@ -182,7 +206,7 @@ def encode(state: GameState, player: str) -> Features:
 
     own_strains = [f.strain_id for f in state.factories.get(player, {}).values()]
     own_strains += state.teams[player].factory_strains if player in state.teams else []
-    own_lichen_tiles = np.isin(board.lichen_strains, np.asarray(own_strains, dtype=np.int64))
+    own_lichen_tiles = board.lichen_tiles_of(own_strains)
     lichen = board.lichen / float(cfg.MAX_LICHEN_PER_TILE)
     enemy_lichen_tiles = (board.lichen_strains >= 0) & ~own_lichen_tiles
     planes[_CH["own_lichen"]] = np.where(own_lichen_tiles, lichen, 0.0)
@@ -226,9 +250,9 @@ def encode(state: GameState, player: str) -> Features:
 
     size = float(max(w, h))
     own_factory = planes[_CH["own_factory"]] > 0
-    dist_factory = np.minimum(manhattan_distance_map(own_factory) / size, 1.0)
+    dist_factory = np.minimum(cached_distance_map(own_factory) / size, 1.0)
     planes[_CH["dist_own_factory"]] = dist_factory
-    planes[_CH["dist_ice"]] = np.minimum(manhattan_distance_map(board.ice > 0) / size, 1.0)
+    planes[_CH["dist_ice"]] = np.minimum(cached_distance_map(board.ice > 0) / size, 1.0)
     planes[_CH["on_map"]] = 1.0
     planes[_CH["day"]] = day
     planes[_CH["step"]] = step / GAME_LENGTH
@@ -266,7 +290,7 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, 5] = board.ore[xs, ys] > 0
     own_factory = planes[_CH["own_factory"]] > 0
     feats[:, 6] = own_factory[xs, ys]
-    padded = np.pad(own_factory, 1)
+    padded = pad_border(own_factory, False)
     feats[:, 7] = padded[xs, ys + 1] | padded[xs + 2, ys + 1] | padded[xs + 1, ys] | padded[xs + 1, ys + 2]
     feats[:, 8] = board.rubble[xs, ys] / float(state.cfg.MAX_RUBBLE)
     feats[:, 9] = dist_factory[xs, ys]

@@ -37,8 +37,7 @@ def _lichen(state: GameState, player: str) -> int:
     team = state.teams.get(player)
     if team is None or not team.factory_strains:
         return 0
-    mask = np.isin(state.board.lichen_strains, team.factory_strains)
-    return int(state.board.lichen[mask].sum())
+    return int(state.board.lichen[state.board.lichen_tiles_of(team.factory_strains)].sum())
 
 
 def _home_maps(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray]:
