@@ -72,9 +72,10 @@ PAPER = {
 }
 
 
-# Variants that are the same training run as another: w = 1 is the basic preset's own weight, i.e. `separated`,
-# so the sweep's w = 1 point reads (and, if missing, trains) the separated runs.
-SAME_RUN_AS = {"w1.00": "separated"}
+# Variants that are the same training run as another, so the sweep reads (and, if missing, trains) that run:
+# w = 1 is the basic preset's own weight, i.e. `separated`; w = 0 gives every unit r_team, exactly what
+# `no_sep_reward` does (their seed-1 logs were identical in every learning figure before they were merged).
+SAME_RUN_AS = {"w1.00": "separated", "w0.00": "no_sep_reward"}
 
 # Rows shown beside a suite's own variants for comparison: grouping next to per-unit separation.
 REFERENCE_ROWS = {"grouping": ["separated"]}

@@ -92,7 +92,8 @@ def test_the_sweeps_w_1_point_is_the_separated_run_and_grouping_shows_it_for_com
     write_metrics(tmp_path / "separated-s1", curve([(4096, 0.0), (8192, 0.5)]))
     write_metrics(tmp_path / "w0.50-s1", curve([(4096, 0.0), (8192, 0.1)]))
     runs = experiments.collect(str(tmp_path), ["weights"], [1])
-    assert set(runs) == {"w0.50", "w1.00"}
+    assert set(runs) == {"w0.50", "w1.00"}  # w0.00 is the no_sep_reward run, absent here
+    assert experiments.run_dir("out", "w0.00", 3) == os.path.join("out", "no_sep_reward-s3")
     assert runs["w1.00"][0].to10 == 8192 and runs["w1.00"][0].ice == 500
     assert "| w1.00 (= separated) | 1 |" in experiments.markdown(runs)
     assert "Speed-up" not in experiments.markdown(runs)  # no global run in this suite
