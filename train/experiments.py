@@ -165,6 +165,13 @@ def read_rows(path: str) -> List[Dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
 
 
+# The evaluation measures drawn per run (metrics.csv column, axis label); the finished share comes first.
+CURVE_MEASURES = [("eval/finished_rate", "finished evaluation games (share)"),
+                  ("eval/episode_length", "evaluation episode length"),
+                  ("eval/ice_transferred", "ice transferred per game"),
+                  ("eval/factories_alive", "factories alive at the end (both players)")]
+
+
 @dataclass
 class RunSummary:
     variant: str
@@ -175,11 +182,11 @@ class RunSummary:
     ice: float  # last evaluation: ice transferred per game
     length: float  # last evaluation: episode length
     factories: float  # last evaluation: factories alive at the end (both players)
-    curve: List[Tuple[float, float, float]]  # (step, finished share, episode length) per evaluation
+    curve: List[Tuple[float, ...]]  # per evaluation: (step,) + one value per CURVE_MEASURES entry
 
 
-def steps_to(curve: List[Tuple[float, float, float]], share: float) -> Optional[float]:
-    for step, rate, _ in curve:
+def steps_to(curve: List[Tuple[float, ...]], share: float) -> Optional[float]:
+    for step, rate, *_ in curve:
         if rate >= share - 1e-9:
             return step
     return None
@@ -190,7 +197,7 @@ def summarise_run(variant: str, seed: int, directory: str) -> Optional[RunSummar
     evals = [r for r in rows if "eval/finished_rate" in r]
     if not evals:
         return None
-    curve = [(r["global_step"], r["eval/finished_rate"], r.get("eval/episode_length", float("nan"))) for r in evals]
+    curve = [(r["global_step"],) + tuple(r.get(key, float("nan")) for key, _ in CURVE_MEASURES) for r in evals]
     last = evals[-1]
     return RunSummary(variant, seed, rows[-1]["global_step"], steps_to(curve, 0.10), steps_to(curve, 0.95),
                       last.get("eval/ice_transferred", float("nan")), last.get("eval/episode_length", float("nan")),
@@ -265,26 +272,27 @@ def markdown(runs: Dict[str, List[RunSummary]]) -> str:
 
 
 def plot(runs: Dict[str, List[RunSummary]], path: str, title: str) -> str:
+    """The paper's curves (its Figure 7: finished share, episode length, ice transferred, factories alive)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     for variant, rs in runs.items():
-        steps = sorted({s for r in rs for s, _, _ in r.curve})
-        for ax, index in ((axes[0], 1), (axes[1], 2)):
+        steps = sorted({r.curve[i][0] for r in rs for i in range(len(r.curve))})
+        color = None
+        for index, ax in enumerate(axes.flat, start=1):
             per_step = [[c[index] for r in rs for c in r.curve if c[0] == s] for s in steps]
             means = [sum(v) / len(v) for v in per_step]
-            line, = ax.plot(steps, means, marker=".", label=variant)
-            ax.fill_between(steps, [min(v) for v in per_step], [max(v) for v in per_step], alpha=0.15,
-                            color=line.get_color())
-    axes[0].set_ylabel("finished evaluation games (share)")
-    axes[1].set_ylabel("evaluation episode length")
-    for ax in axes:
+            line, = ax.plot(steps, means, marker=".", label=variant, color=color)
+            color = line.get_color()
+            ax.fill_between(steps, [min(v) for v in per_step], [max(v) for v in per_step], alpha=0.15, color=color)
+    for ax, (_, label) in zip(axes.flat, CURVE_MEASURES):
+        ax.set_ylabel(label)
         ax.set_xlabel("env steps")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0, 0].legend(fontsize=8)
     fig.suptitle(title + " (mean over seeds; band: min-max)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

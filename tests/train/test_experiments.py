@@ -107,3 +107,17 @@ def test_the_sweeps_w_1_point_is_the_separated_run_and_grouping_shows_it_for_com
     experiments.run_all(["weights", "ablation"], [2], str(tmp_path), [], total_steps=100,
                         only=["w1.00", "separated"])
     assert started == [str(tmp_path / "separated-s2")]
+
+
+def test_report_writes_a_table_and_the_four_curves_per_suite(tmp_path):
+    for variant in ("separated", "global"):
+        write_metrics(tmp_path / "runs" / ("%s-s1" % variant), curve([(4096, 0.0), (8192, 0.5)]))
+    text = experiments.report(str(tmp_path / "runs"), ["ablation", "grouping"], [1], str(tmp_path / "out"))
+    assert "| separated | 1 |" in text and "| global | 1 |" in text
+    assert "no runs" not in text  # grouping shows its reference row, separated
+    assert (tmp_path / "out" / "tables.md").read_text() == text
+    for suite in ("ablation", "grouping"):
+        assert (tmp_path / "out" / ("%s.png" % suite)).stat().st_size > 10_000
+    summary = experiments.summarise_run("global", 1, str(tmp_path / "runs" / "global-s1"))
+    assert [len(point) for point in summary.curve] == [1 + len(experiments.CURVE_MEASURES)] * 2
+    assert summary.curve[-1][3:] == (500.0, 2.0)  # ice transferred, factories alive at the last evaluation
