@@ -300,20 +300,40 @@ def plot(runs: Dict[str, List[RunSummary]], path: str, title: str) -> str:
     return path
 
 
-def report(out_runs: str, suites: Sequence[str], seeds: Sequence[int], out: str) -> str:
+def report(out_runs: str, suites: Sequence[str], seeds: Sequence[int], out: str,
+           results_doc: Optional[str] = None) -> str:
+    """tables.md and one PNG per suite in `out`; with `results_doc`, also the tables inside that document."""
     os.makedirs(out, exist_ok=True)
-    parts = []
+    parts, tables = [], {}
     for suite in suites:
         runs = collect(out_runs, [suite], seeds)
         if not runs:
             parts.append("## %s\n\nno runs with evaluations in %s\n" % (suite, out_runs))
             continue
         png = plot(runs, os.path.join(out, "%s.png" % suite), suite)
-        parts.append("## %s\n\n%s\n![%s](%s)\n" % (suite, markdown(runs), suite, os.path.basename(png)))
+        tables[suite] = markdown(runs)
+        parts.append("## %s\n\n%s\n![%s](%s)\n" % (suite, tables[suite], suite, os.path.basename(png)))
     text = "\n".join(parts)
     with open(os.path.join(out, "tables.md"), "w") as handle:
         handle.write(text)
+    if results_doc is not None:
+        fill_tables(results_doc, tables)
     return text
+
+
+def fill_tables(path: str, tables: Dict[str, str]) -> None:
+    """Replace the text between `<!-- table:SUITE -->` and `<!-- /table:SUITE -->` in a Markdown document with
+    that suite's table; the prose around the markers is left as written."""
+    with open(path) as handle:
+        text = handle.read()
+    for suite, table in tables.items():
+        start, end = "<!-- table:%s -->" % suite, "<!-- /table:%s -->" % suite
+        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+            raise ValueError("%s needs one %s ... %s pair for the %s table" % (path, start, end, suite))
+        head, rest = text.split(start)
+        text = head + start + "\n" + table + end + rest.split(end, 1)[1]
+    with open(path, "w") as handle:
+        handle.write(text)
 
 
 def parse_seeds(text: str) -> List[int]:
@@ -339,6 +359,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                        help="runs at a time (each uses --num-workers env processes; e.g. 7 on a 16-core machine)")
     run_p.add_argument("extra", nargs=argparse.REMAINDER, help="more train/run.py options, after --")
     sub.choices["report"].add_argument("--out", default=os.path.join(REPO_ROOT, "docs", "results", "experiments"))
+    sub.choices["report"].add_argument("--results-doc", default=None,
+                                       help="also write the tables into this Markdown file, between its "
+                                            "<!-- table:SUITE --> and <!-- /table:SUITE --> markers")
     args = parser.parse_args(argv)
     if args.command == "run":
         extra = [a for a in args.extra if a != "--"]
@@ -351,7 +374,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             total = int(PRESETS["basic"]["total_timesteps"])
         run_all(args.suite, args.seeds, args.runs, extra, total, args.parallel, args.only)
         return 0
-    print(report(args.runs, args.suite, args.seeds, args.out))
+    print(report(args.runs, args.suite, args.seeds, args.out, args.results_doc))
     return 0
 
 

@@ -5,6 +5,8 @@ import csv
 import os
 import sys
 
+import pytest
+
 from train import experiments
 
 
@@ -64,10 +66,6 @@ def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
 
 
 def test_run_all_runs_every_pending_run_and_reports_failures(tmp_path, monkeypatch):
-    import sys
-
-    import pytest
-
     monkeypatch.setitem(experiments.SUITES, "tiny", {"ok": [], "bad": []})
 
     def command(directory, overrides, seed, extra):
@@ -121,3 +119,20 @@ def test_report_writes_a_table_and_the_four_curves_per_suite(tmp_path):
     summary = experiments.summarise_run("global", 1, str(tmp_path / "runs" / "global-s1"))
     assert [len(point) for point in summary.curve] == [1 + len(experiments.CURVE_MEASURES)] * 2
     assert summary.curve[-1][3:] == (500.0, 2.0)  # ice transferred, factories alive at the last evaluation
+
+
+def test_report_fills_the_tables_of_a_results_document_and_keeps_its_prose(tmp_path):
+    write_metrics(tmp_path / "runs" / "separated-s1", curve([(4096, 0.0), (8192, 0.5)]))
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text("# Results\nprose before\n<!-- table:ablation -->\nold table\n"
+                   "<!-- /table:ablation -->\nprose after\n")
+    experiments.report(str(tmp_path / "runs"), ["ablation"], [1], str(tmp_path / "out"), str(doc))
+    text = doc.read_text()
+    assert "old table" not in text and "| separated | 1 |" in text
+    assert text.startswith("# Results\nprose before\n") and text.endswith("<!-- /table:ablation -->\nprose after\n")
+    once = text
+    experiments.report(str(tmp_path / "runs"), ["ablation"], [1], str(tmp_path / "out"), str(doc))
+    assert doc.read_text() == once  # regenerating changes nothing
+    doc.write_text("no markers here\n")
+    with pytest.raises(ValueError, match="table:ablation"):
+        experiments.report(str(tmp_path / "runs"), ["ablation"], [1], str(tmp_path / "out"), str(doc))
