@@ -271,6 +271,20 @@ def markdown(runs: Dict[str, List[RunSummary]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seed_table(runs: Dict[str, List[RunSummary]]) -> str:
+    """Per run: the finished share at each evaluation, and the last evaluation's episode length and ice."""
+    steps = sorted({point[0] for rs in runs.values() for r in rs for point in r.curve})
+    lines = ["| run | %s | last: episode length, ice transferred |" % " | ".join(f"{int(s):,}" for s in steps),
+             "|---|%s---|" % ("---|" * len(steps))]
+    for variant, rs in runs.items():
+        for r in rs:
+            share = {point[0]: point[1] for point in r.curve}
+            cells = ["%.2f" % share[s] if s in share else "-" for s in steps]
+            lines.append("| %s, seed %d | %s | %.0f, %s |" % (variant, r.seed, " | ".join(cells), r.length,
+                                                            f"{r.ice:,.0f}"))
+    return "\n".join(lines) + "\n"
+
+
 def plot(runs: Dict[str, List[RunSummary]], path: str, title: str) -> str:
     """The paper's curves (its Figure 7: finished share, episode length, ice transferred, factories alive)."""
     import matplotlib
@@ -312,7 +326,9 @@ def report(out_runs: str, suites: Sequence[str], seeds: Sequence[int], out: str,
             continue
         png = plot(runs, os.path.join(out, "%s.png" % suite), suite)
         tables[suite] = markdown(runs)
-        parts.append("## %s\n\n%s\n![%s](%s)\n" % (suite, tables[suite], suite, os.path.basename(png)))
+        tables[suite + "-seeds"] = seed_table(runs)
+        parts.append("## %s\n\n%s\n%s\n![%s](%s)\n" % (suite, tables[suite], tables[suite + "-seeds"], suite,
+                                                       os.path.basename(png)))
     text = "\n".join(parts)
     with open(os.path.join(out, "tables.md"), "w") as handle:
         handle.write(text)
@@ -327,6 +343,8 @@ def fill_tables(path: str, tables: Dict[str, str]) -> None:
     with open(path) as handle:
         text = handle.read()
     for suite, table in tables.items():
+        if suite.endswith("-seeds") and "<!-- table:%s -->" % suite not in text:
+            continue  # the per-seed tables are optional in a document
         start, end = "<!-- table:%s -->" % suite, "<!-- /table:%s -->" % suite
         if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
             raise ValueError("%s needs one %s ... %s pair for the %s table" % (path, start, end, suite))

@@ -130,6 +130,8 @@ def test_report_fills_the_tables_of_a_results_document_and_keeps_its_prose(tmp_p
     text = doc.read_text()
     assert "old table" not in text and "| separated | 1 |" in text
     assert text.startswith("# Results\nprose before\n") and text.endswith("<!-- /table:ablation -->\nprose after\n")
+    assert "| separated, seed 1 | 0.00 | 0.50 | 600, 500 |" in experiments.report(
+        str(tmp_path / "runs"), ["ablation"], [1], str(tmp_path / "out"))  # per-seed table in tables.md
     once = text
     experiments.report(str(tmp_path / "runs"), ["ablation"], [1], str(tmp_path / "out"), str(doc))
     assert doc.read_text() == once  # regenerating changes nothing
