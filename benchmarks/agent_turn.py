@@ -3,8 +3,9 @@
 Real boards (48 and 64) after factory placement, with ~50 or ~200 synthetic robots of ours and a few enemy
 robots on free tiles; the policy in --weights, or an untrained network exported to a temporary folder. For
 each runtime (onnxruntime, numpy executor): p50 and p99 of PolicyRuntime.act, and the start-up time of
-load_policy. Then the network's size: parameters, MFLOP per forward on a 48x48 map, and torch
-forward+backward for a batch of 64 maps.
+load_policy; the same for the features and masks alone ("(encode)" rows; the trainer's workers run them too).
+Then the network's size: parameters, MFLOP per forward on a 48x48 map, and torch forward+backward for a batch
+of 64 maps.
 Usage: python benchmarks/agent_turn.py [--turns 60] [--weights weights/policy.onnx]
 """
 from __future__ import annotations
@@ -79,6 +80,18 @@ def time_turns(runtime, state: GameState, turns: int):
     for _ in range(turns):
         start = time.perf_counter()
         runtime.act(state, "player_0")
+        times.append(time.perf_counter() - start)
+    return np.percentile(times, 50) * 1000, np.percentile(times, 99) * 1000
+
+
+def time_encode(state: GameState, turns: int):
+    from magma_policy.features import encode
+
+    encode(state, "player_0")  # warm-up (fills the distance-map cache, as a game's first turn does)
+    times = []
+    for _ in range(turns):
+        start = time.perf_counter()
+        encode(state, "player_0")
         times.append(time.perf_counter() - start)
     return np.percentile(times, 50) * 1000, np.percentile(times, 99) * 1000
 
@@ -174,6 +187,8 @@ def main() -> None:
             for backend in backends:
                 p50, p99 = time_turns(runtimes[backend], state, args.turns)
                 print("%-5d %-7d %-12s %9.1f %9.1f" % (size, n, backend, p50, p99))
+            p50, p99 = time_encode(state, args.turns)
+            print("%-5d %-7d %-12s %9.2f %9.2f" % (size, n, "(encode)", p50, p99))
     if not args.no_torch:
         network_figures()
 
