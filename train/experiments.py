@@ -182,6 +182,7 @@ class RunSummary:
     ice: float  # last evaluation: ice transferred per game
     length: float  # last evaluation: episode length
     factories: float  # last evaluation: factories alive at the end (both players)
+    value_fit: float  # mean explained variance of the value over the last VALUE_FIT_UPDATES updates
     curve: List[Tuple[float, ...]]  # per evaluation: (step,) + one value per CURVE_MEASURES entry
 
 
@@ -190,6 +191,17 @@ def steps_to(curve: List[Tuple[float, ...]], share: float) -> Optional[float]:
         if rate >= share - 1e-9:
             return step
     return None
+
+
+VALUE_FIT_UPDATES = 6
+
+
+def value_fit(rows: List[Dict[str, float]]) -> float:
+    """How well the critic predicts the returns at the end of a run: `losses/explained_variance` (1 - Var(G - V) /
+    Var(G) over the rollout's active entries) averaged over the last VALUE_FIT_UPDATES updates."""
+    values = [r["losses/explained_variance"] for r in rows if "losses/explained_variance" in r]
+    values = [v for v in values[-VALUE_FIT_UPDATES:] if not math.isnan(v)]
+    return sum(values) / len(values) if values else float("nan")
 
 
 def summarise_run(variant: str, seed: int, directory: str) -> Optional[RunSummary]:
@@ -201,7 +213,7 @@ def summarise_run(variant: str, seed: int, directory: str) -> Optional[RunSummar
     last = evals[-1]
     return RunSummary(variant, seed, rows[-1]["global_step"], steps_to(curve, 0.10), steps_to(curve, 0.95),
                       last.get("eval/ice_transferred", float("nan")), last.get("eval/episode_length", float("nan")),
-                      last.get("eval/factories_alive", float("nan")), curve)
+                      last.get("eval/factories_alive", float("nan")), value_fit(rows), curve)
 
 
 def collect(out: str, suites: Sequence[str], seeds: Sequence[int]) -> Dict[str, List[RunSummary]]:
@@ -252,16 +264,16 @@ def paper_cell(value: Optional[float]) -> str:
 
 def markdown(runs: Dict[str, List[RunSummary]]) -> str:
     lines = ["| variant | seeds | env steps | 10% finished by | 95% finished by | ice transferred | episode length "
-             "| factories alive | paper: ice / length / 10% / 95% |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| factories alive | value expl. variance | paper: ice / length / 10% / 95% |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for variant, rs in runs.items():
         paper = PAPER.get(variant)
         paper_text = " / ".join(paper_cell(v) for v in paper) if paper else "-"
         name = "%s (= %s)" % (variant, SAME_RUN_AS[variant]) if variant in SAME_RUN_AS else variant
-        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             name, len(rs), mean_sd([r.steps for r in rs]), reach(rs, "to10"), reach(rs, "to95"),
             mean_sd([r.ice for r in rs]), mean_sd([r.length for r in rs]), mean_sd([r.factories for r in rs]),
-            paper_text))
+            mean_sd([r.value_fit for r in rs]), paper_text))
     if "separated" not in runs or "global" not in runs:
         return "\n".join(lines) + "\n"
     lines.append("")

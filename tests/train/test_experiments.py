@@ -22,7 +22,8 @@ def write_metrics(directory, rows):
 def curve(finished_by_step):
     rows = []
     for step, rate in finished_by_step:
-        rows.append({"global_step": step - 1024, "losses/loss": 0.1})  # a row without an evaluation
+        # a row without an evaluation
+        rows.append({"global_step": step - 1024, "losses/loss": 0.1, "losses/explained_variance": rate})
         rows.append({"global_step": step, "eval/finished_rate": rate, "eval/episode_length": 200 + 800 * rate,
                      "eval/ice_transferred": 1000 * rate, "eval/factories_alive": 4 * rate})
     return rows
@@ -33,6 +34,7 @@ def test_steps_to_a_share_is_the_first_evaluation_at_or_above_it(tmp_path):
     s = experiments.summarise_run("separated", 1, str(tmp_path / "separated-s1"))
     assert (s.to10, s.to95) == (8192, 16384)
     assert (s.ice, s.length, s.factories, s.steps) == (1000, 1000, 4, 16384)
+    assert s.value_fit == (0.0 + 0.1 + 0.5 + 1.0) / 4  # explained variance, over the last (up to 6) updates
 
 
 def test_speedup_counts_a_never_reaching_baseline_at_its_budget_as_a_lower_bound(tmp_path):
