@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 
 # One core for the agent's numpy; set before numpy loads its BLAS.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -74,24 +75,14 @@ def with_robots(state: GameState, n_own: int, n_enemy: int, seed: int) -> GameSt
     return dataclasses.replace(state, units=units, real_env_steps=120)
 
 
-def time_turns(runtime, state: GameState, turns: int):
-    runtime.act(state, "player_0")  # warm-up
+def time_calls(call, turns: int):
+    """p50 and p99 in ms of `call()` over `turns` calls, after one warm-up call (a game's first turn also fills
+    the features' distance-map cache)."""
+    call()
     times = []
     for _ in range(turns):
         start = time.perf_counter()
-        runtime.act(state, "player_0")
-        times.append(time.perf_counter() - start)
-    return np.percentile(times, 50) * 1000, np.percentile(times, 99) * 1000
-
-
-def time_encode(state: GameState, turns: int):
-    from magma_policy.features import encode
-
-    encode(state, "player_0")  # warm-up (fills the distance-map cache, as a game's first turn does)
-    times = []
-    for _ in range(turns):
-        start = time.perf_counter()
-        encode(state, "player_0")
+        call()
         times.append(time.perf_counter() - start)
     return np.percentile(times, 50) * 1000, np.percentile(times, 99) * 1000
 
@@ -148,6 +139,7 @@ def main() -> None:
                         help="time this policy (e.g. weights/policy.onnx) instead of an untrained default-size one")
     args = parser.parse_args()
 
+    from magma_policy.features import encode
     from magma_policy.runtime import load_policy
 
     if args.weights:
@@ -185,9 +177,9 @@ def main() -> None:
         for n in (50, 200):
             state = with_robots(board, n, 20, seed=n)
             for backend in backends:
-                p50, p99 = time_turns(runtimes[backend], state, args.turns)
+                p50, p99 = time_calls(partial(runtimes[backend].act, state, "player_0"), args.turns)
                 print("%-5d %-7d %-12s %9.1f %9.1f" % (size, n, backend, p50, p99))
-            p50, p99 = time_encode(state, args.turns)
+            p50, p99 = time_calls(partial(encode, state, "player_0"), args.turns)
             print("%-5d %-7d %-12s %9.2f %9.2f" % (size, n, "(encode)", p50, p99))
     if not args.no_torch:
         network_figures()
