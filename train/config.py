@@ -3,7 +3,9 @@
 Presets:
   smoke    a tiny run that finishes in well under two minutes, ONNX export included (tests, CI)
   basic    the paper's basic-skills setting: Kaggle game (48 map, 2-5 factories), self-play with one network
-           learning from both players, lichen watering masked, rewards for ice delivered and dug
+           learning from both players, lichen watering masked, rewards for ice delivered and dug, plus one for
+           power picked up at a factory by a robot low on it (robots that ran dry far from home starved their
+           factories; docs/results/basic_run.md)
   default  the run that trains the shipped policy, started from the imitation warm start
            (`python train/imitation.py`, then `--init-from runs/imitation/init.pt`): both game configs, lichen
            watering on as in play, team terms (lichen, factories) mixed into each robot's reward
@@ -168,7 +170,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     "basic": dict(exp_name="basic", total_timesteps=49_152, num_envs=16, num_steps=128, kaggle_ratio=1.0,
                   opponent="selfplay", allow_watering=False, mode="separated", net_channels=16, net_blocks=2,
                   learning_rate=1e-3, update_epochs=8, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
-                  eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
+                  reward_power_pickup=0.5, eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
     "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,
                     opponent="selfplay", allow_watering=True, mode="separated", net_channels=16, net_blocks=2,
                     learning_rate=2e-4, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,

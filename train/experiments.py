@@ -28,8 +28,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_RUNS = os.path.join(REPO_ROOT, "runs", "experiments")
 
 # The experiments' fixed protocol on top of --preset basic: the committed runs (docs/RESULTS.md) used 4 PPO
-# epochs per update; the basic preset has since moved to 8, so the protocol pins 4 to keep every seed comparable.
-PROTOCOL = ["--update-epochs", "4"]
+# epochs per update and no power-pickup reward; the basic preset has since moved to 8 epochs and a power reward,
+# so the protocol pins the old values to keep every seed comparable.
+PROTOCOL = ["--update-epochs", "4", "--reward-power-pickup", "0"]
 
 # variant -> train/run.py overrides (on top of --preset basic and PROTOCOL)
 SUITES: Dict[str, Dict[str, List[str]]] = {

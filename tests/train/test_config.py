@@ -18,6 +18,7 @@ def test_presets_are_valid():
     assert basic.reward_ice_delivered * 4 == pytest.approx(1.0)  # 1.0 per water-equivalent delivered
     assert basic.reward_ice_dug * 4 == pytest.approx(0.1)
     assert basic.reward_factory_lost < 0
+    assert basic.reward_power_pickup > 0  # robots low on power are paid to refill at home
     assert len(basic.eval_seeds) >= 12 and basic.eval_episode_length == 1000
 
 

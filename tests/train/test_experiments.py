@@ -57,6 +57,7 @@ def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
     assert "--preset" in fresh and "0.5" in fresh and "--resume" not in fresh
     # The protocol of the committed runs is pinned, whatever the basic preset says today.
     assert fresh[fresh.index("--update-epochs") + 1] == "4"
+    assert fresh[fresh.index("--reward-power-pickup") + 1] == "0"
     (tmp_path / "w0.50-s1").mkdir()
     (tmp_path / "w0.50-s1" / "checkpoint_0000003.pt").write_bytes(b"")
     again = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
