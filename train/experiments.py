@@ -250,8 +250,8 @@ def speedup(runs: Dict[str, List[RunSummary]], attr: str, base: str = "global", 
     if base not in runs or fast not in runs:
         return "-"
     fast_values = [getattr(r, attr) for r in runs[fast] if getattr(r, attr) is not None]
-    if not fast_values or len(fast_values) < len(runs[fast]):
-        return "n/a (separated did not always reach it)"
+    if len(fast_values) < len(runs[fast]):
+        return "n/a (%s reached it in %d of %d seeds)" % (fast, len(fast_values), len(runs[fast]))
     base_values = [getattr(r, attr) if getattr(r, attr) is not None else r.steps for r in runs[base]]
     bound = any(getattr(r, attr) is None for r in runs[base])
     ratios = [b / f for b in base_values for f in fast_values]

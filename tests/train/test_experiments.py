@@ -52,6 +52,16 @@ def test_speedup_counts_a_never_reaching_baseline_at_its_budget_as_a_lower_bound
     assert "| separated | 2 |" in table
 
 
+def test_speedup_is_not_stated_when_a_separated_seed_never_got_there(tmp_path):
+    write_metrics(tmp_path / "separated-s1", curve([(4096, 0.5), (8192, 1.0)]))
+    write_metrics(tmp_path / "separated-s2", curve([(4096, 0.5), (8192, 0.5)]))
+    for seed in (1, 2):
+        write_metrics(tmp_path / ("global-s%d" % seed), curve([(4096, 0.0), (8192, 0.0)]))
+    runs = experiments.collect(str(tmp_path), ["ablation"], [1, 2])
+    assert experiments.speedup(runs, "to95") == "n/a (separated reached it in 1 of 2 seeds)"
+    assert experiments.speedup(runs, "to10").startswith(">=")  # both separated seeds reached 10%
+
+
 def test_a_run_with_a_checkpoint_is_resumed_not_restarted(tmp_path):
     fresh = experiments.train_command(str(tmp_path / "w0.50-s1"), ["--reward-own-weight", "0.5"], 1, [])
     assert "--preset" in fresh and "0.5" in fresh and "--resume" not in fresh
