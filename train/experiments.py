@@ -307,7 +307,7 @@ def plot(runs: Dict[str, List[RunSummary]], path: str, title: str) -> str:
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
     for variant, rs in runs.items():
-        steps = sorted({r.curve[i][0] for r in rs for i in range(len(r.curve))})
+        steps = sorted({point[0] for r in rs for point in r.curve})
         color = None
         for index, ax in enumerate(axes.flat, start=1):
             per_step = [[c[index] for r in rs for c in r.curve if c[0] == s] for s in steps]
