@@ -71,6 +71,20 @@ Unit features `unit_features[i, u]` (float32), one row per own robot in `unit_id
 | 15 | queue_dig | ... a dig | 0/1 |
 | 16 | queue_transfer | ... a transfer | 0/1 |
 | 17 | queue_pickup | ... a pickup | 0/1 |
+| 18-19 | home_dx, home_dy | offset to the nearest tile of our nearest factory | / 16, clipped to [-1, 1] |
+| 20-21 | ice_target_dx, ice_target_dy | offset to this robot's ice tile (see below) | the same |
+| 22 | has_ice_target | an ice tile is left for this robot | 0/1 |
+| 23-24 | ore_target_dx, ore_target_dy | offset to this robot's ore tile | the same |
+| 25 | has_ore_target | an ore tile is left for this robot | 0/1 |
+| 26-27 | rubble_target_dx, rubble_target_dy | offset to this robot's rubble tile to clear | / 16, clipped |
+| 28 | has_rubble_target | a rubble tile is left for this robot | 0/1 |
+
+Target tiles (20-28) say where a robot could go without the policy having to find it on the map: each robot
+claims one ice and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of rubble
+(not on a resource) within RUBBLE_DISTANCE of it, nearest that factory first (lux.resources.ResourceTiles, the
+claims the heuristic controller makes). Heavies claim ice first, lights ore and rubble first, each in id order;
+a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is but not which
+tile another robot is already heading for.
 
 `action_mask` is `actions.action_masks` for the same robots.
 """
@@ -78,13 +92,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from lux import actions as lux_actions
+from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
 from lux.rules import is_day
-from lux.state import GameState, Unit, opponent
+from lux.state import Board, Factory, GameState, Unit, opponent
 
 from .actions import action_masks, pad_border
 
@@ -102,7 +117,8 @@ GLOBAL_FEATURES = (
 UNIT_FEATURES = (
     "heavy", "power", "ice", "ore", "on_ice", "on_ore", "on_own_factory", "next_to_own_factory", "rubble_here",
     "dist_own_factory", "home_water", "home_power", "can_requeue", "queue_empty", "queue_move", "queue_dig",
-    "queue_transfer", "queue_pickup",
+    "queue_transfer", "queue_pickup", "home_dx", "home_dy", "ice_target_dx", "ice_target_dy", "has_ice_target",
+    "ore_target_dx", "ore_target_dy", "has_ore_target", "rubble_target_dx", "rubble_target_dy", "has_rubble_target",
 )
 N_MAP_CHANNELS = len(MAP_CHANNELS)
 N_GLOBAL_FEATURES = len(GLOBAL_FEATURES)
@@ -116,6 +132,7 @@ HEAVY_COUNT_SCALE = 20.0
 MAP_SIZE_SCALE = 64.0
 # Steps scale by the full game's length, not the env's: training games may be cut short.
 GAME_LENGTH = 1000.0
+TARGET_OFFSET_SCALE = 16.0  # offsets to home and target tiles; further ones read as +-1
 _CH = {name: i for i, name in enumerate(MAP_CHANNELS)}
 _QUEUE_TYPES = {lux_actions.MOVE: 14, lux_actions.DIG: 15, lux_actions.TRANSFER: 16, lux_actions.PICKUP: 17}
 
@@ -302,6 +319,16 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
         home = np.argmin(d, axis=1)
         feats[:, 10] = np.array([f.cargo.water for f in facs], dtype=np.float32)[home] / RESOURCE_SCALE
         feats[:, 11] = np.array([f.power for f in facs], dtype=np.float32)[home] / FACTORY_POWER_SCALE
+        nearest_tile = np.clip(pos, centres[home] - 1, centres[home] + 1)
+        feats[:, 18:20] = _scaled_offset(nearest_tile - pos)
+        homes = [facs[int(i)] for i in home]
+        for resource, heavy_first, column in ((lux_actions.ICE, True, 20), (lux_actions.ORE, False, 23),
+                                              (RUBBLE, False, 26)):
+            targets = _claimed_targets(board, units, homes, resource, heavy_first)
+            for i, tile in enumerate(targets):
+                if tile is not None:
+                    feats[i, column:column + 2] = _scaled_offset(np.array(tile) - pos[i])
+                    feats[i, column + 2] = 1.0
     feats[:, 12] = power >= np.array([u.cfg.ACTION_QUEUE_POWER_COST for u in units], dtype=np.float32)
     for i, u in enumerate(units):
         if not u.action_queue:
@@ -311,3 +338,27 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
             if column is not None:
                 feats[i, column] = 1.0
     return pos, feats
+
+
+def _scaled_offset(offset: np.ndarray) -> np.ndarray:
+    return np.clip(offset / TARGET_OFFSET_SCALE, -1.0, 1.0)
+
+
+def _claimed_targets(board: Board, units: List[Unit], homes: List[Factory], resource: int, heavy_first: bool
+                     ) -> List[Optional[Tuple[int, int]]]:
+    """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
+    `heavy_first`, else lights first, by id within each kind (`units` is in id order)."""
+    tiles = ResourceTiles(board)
+    order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, i))
+    found: List[Optional[Tuple[int, int]]] = [None] * len(units)
+    for i in order:
+        unit, home = units[i], homes[i]
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        if resource != RUBBLE and tiles.is_free(here, resource) and home.distance_to(unit.pos) <= MAX_TARGET_DISTANCE:
+            tile = here
+        else:
+            tile = tiles.nearest(unit, home, resource)
+        if tile is not None:
+            tiles.claim(tile)
+            found[i] = tile
+    return found

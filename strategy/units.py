@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 
 from lux import actions as A
+from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
 from lux.rules import move_power
 from lux.state import Board, Factory, GameState, Unit, opponent
 
@@ -55,7 +56,7 @@ class HeuristicUnitController:
 
         plans: Dict[str, List[int]] = {}
         homes = self._assign_homes(player, state.real_env_steps, units, factories)
-        targets = _ResourceTiles(board)
+        targets = ResourceTiles(board)
         for unit in sorted(units, key=lambda u: (not u.is_heavy, u.unit_id)):
             home, dist_home = homes[unit.unit_id]
             plans[unit.unit_id] = self._plan(unit, home, dist_home, targets)
@@ -134,7 +135,7 @@ class HeuristicUnitController:
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: _ResourceTiles) -> List[int]:
+    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: ResourceTiles) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later)."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
@@ -247,12 +248,6 @@ class HeuristicUnitController:
         return out
 
 
-MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
-RUBBLE = -1  # target kind next to the resource ids: rubble to clear
-RUBBLE_DISTANCE = 4  # rubble is cleared this close to home, where lichen grows first
-_UNREACHABLE = 1 << 40
-
-
 def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str, Tuple[Factory, int]]:
     """Each robot's home: the factory whose footprint is nearest (first listed on ties), and that distance."""
     upos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
@@ -261,52 +256,6 @@ def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str,
     best = gap.argmin(axis=1)
     return {u.unit_id: (factories[int(i)], int(gap[k, i])) for k, (u, i) in enumerate(zip(units, best))}
 
-
-class _ResourceTiles:
-    """Ice, ore and clearable rubble tiles near each factory, by distance to its footprint; built lazily."""
-
-    def __init__(self, board: Board) -> None:
-        clearable = (board.rubble > 0) & (board.ice == 0) & (board.ore == 0) & (board.factory_occupancy == -1)
-        self._fields = {A.ICE: board.ice > 0, A.ORE: board.ore > 0, RUBBLE: clearable}
-        self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
-        self._cache: Dict[Tuple[str, int], Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._claimed = np.zeros(board.rubble.shape, dtype=bool)
-        self._exhausted: Set[Tuple[str, int]] = set()
-
-    def _near(self, home: Factory, resource: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = (home.unit_id, resource)
-        if key not in self._cache:
-            if resource not in self._tiles:
-                self._tiles[resource] = np.nonzero(self._fields[resource])
-            xs, ys = self._tiles[resource]
-            d_home = np.maximum(np.abs(xs - home.pos[0]) - 1, 0) + np.maximum(np.abs(ys - home.pos[1]) - 1, 0)
-            keep = d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE)
-            self._cache[key] = (xs[keep], ys[keep], d_home[keep])
-        return self._cache[key]
-
-    def nearest(self, unit: Unit, home: Factory, resource: int) -> Optional[Tile]:
-        """The tile nearest home (then nearest the robot, then first found) not yet claimed by another robot."""
-        key = (home.unit_id, resource)
-        if key in self._exhausted:
-            return None  # claims only grow within a turn: once none is left, none will be
-        xs, ys, d_home = self._near(home, resource)
-        claimed = self._claimed[xs, ys]
-        if claimed.all():  # also when there are no tiles at all
-            self._exhausted.add(key)
-            return None
-        # Distances stay below 1024 on any map: one key orders by home distance, then robot distance.
-        order = d_home * 1024 + np.abs(xs - int(unit.pos[0])) + np.abs(ys - int(unit.pos[1]))
-        order[claimed] = _UNREACHABLE
-        i = int(order.argmin())
-        return int(xs[i]), int(ys[i])
-
-    def is_free(self, tile: Tile, resource: int) -> bool:
-        """Whether the tile holds this kind of target and nobody has claimed it yet."""
-        return bool(self._fields[resource][tile[0], tile[1]]) and not self._claimed[tile[0], tile[1]]
-
-    def claim(self, tile: Tile) -> None:
-        """No other robot will be sent to this tile this turn."""
-        self._claimed[tile[0], tile[1]] = True
 
 def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[Tile], limit: int = 4
                            ) -> List[List[int]]:

@@ -153,9 +153,14 @@ WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"  # agent.py reads it: the policy weights file
 
 
 def with_weights(agent: str, weights: str, folder: str) -> str:
-    """Our agent playing the policy in `weights` (it never falls back silently: the controller is forced)."""
+    """Our agent playing the policy in `weights`. The weights are loaded here first: an agent whose policy
+    does not load plays with the heuristic controller instead, and its games would be reported as the policy's.
+    Raises FileNotFoundError, or the loader's SchemaMismatch / ValueError."""
+    from magma_policy.runtime import load_policy
+
     if not os.path.isfile(weights):
         raise FileNotFoundError(f"weights not found: {weights}")
+    load_policy(weights)
     return agent_with_env(agent, {WEIGHTS_ENV: os.path.abspath(weights), UNIT_CONTROLLER_ENV: "policy"}, folder)
 
 
@@ -322,9 +327,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         print(plot_learning_curve(args.plot))
         return
     out = args.out or os.path.join(REPO_ROOT, "runs", "eval", time.strftime("%Y%m%d-%H%M%S"))
-    rows = evaluate(args.agent, args.opponent or ["heuristic"], parse_seeds(args.seeds), args.configs,
-                    max(1, args.workers), out, seats=args.seats,
-                    timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING, agent_weights=args.agent_weights)
+    try:
+        rows = evaluate(args.agent, args.opponent or ["heuristic"], parse_seeds(args.seeds), args.configs,
+                        max(1, args.workers), out, seats=args.seats,
+                        timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING,
+                        agent_weights=args.agent_weights)
+    except (FileNotFoundError, ValueError) as exc:  # missing agent or weights, weights for other features
+        parser.error(str(exc))
     print(markdown_table(rows))
 
 

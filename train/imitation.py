@@ -36,6 +36,9 @@ import numpy as np
 import torch
 
 from lux.state import PLAYERS
+from magma_policy.features import UNIT_FEATURES
+
+HEAVY_COLUMN = UNIT_FEATURES.index("heavy")
 
 
 class GameTask(NamedTuple):
@@ -148,20 +151,27 @@ def inputs_of(samples: Sequence[Sample]) -> Dict[str, torch.Tensor]:
     )
 
 
-def logits_and_labels(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The masked action logits of every robot in the samples, and the heuristic's labels."""
+def logits_and_labels(net: torch.nn.Module, samples: Sequence[Sample]
+                      ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The masked action logits of every robot in the samples, the heuristic's labels, and which robots are
+    heavies."""
     from train.rollout import net_forward
 
-    t = inputs_of(samples)
+    device = next(net.parameters()).device
+    t = {k: v.to(device) for k, v in inputs_of(samples).items()}
     logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
                                t["unit_features"], t["action_mask"])
-    return logits, t["labels"]
+    return logits, t["labels"], t["unit_features"][:, HEAVY_COLUMN] > 0
 
 
-def batch_loss(net: torch.nn.Module, samples: Sequence[Sample]) -> Tuple[torch.Tensor, float, int]:
-    """(mean cross-entropy over the robots, correct predictions, robots) for a list of samples."""
-    logits, labels = logits_and_labels(net, samples)
-    loss = torch.nn.functional.cross_entropy(logits, labels)
+def batch_loss(net: torch.nn.Module, samples: Sequence[Sample], heavy_weight: float = 1.0
+               ) -> Tuple[torch.Tensor, float, int]:
+    """(cross-entropy over the robots, heavies weighted `heavy_weight` times a light; correct predictions;
+    robots) for a list of samples."""
+    logits, labels, heavy = logits_and_labels(net, samples)
+    per_robot = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    weights = 1.0 + (heavy_weight - 1.0) * heavy.float()
+    loss = (per_robot * weights).sum() / weights.sum()
     correct = float((logits.argmax(dim=1) == labels).sum())
     return loss, correct, int(len(labels))
 
@@ -192,9 +202,9 @@ def recall_by_action(net: torch.nn.Module, samples: Sequence[Sample], chunk: int
     hits = np.zeros(len(ACTION_NAMES))
     counts = np.zeros(len(ACTION_NAMES))
     for part in chunks(samples, chunk):
-        logits, labels = logits_and_labels(net, part)
-        labels = labels.numpy()
-        right = logits.argmax(dim=1).numpy() == labels
+        logits, labels, _ = logits_and_labels(net, part)
+        labels = labels.cpu().numpy()
+        right = logits.argmax(dim=1).cpu().numpy() == labels
         counts += np.bincount(labels, minlength=len(counts))
         hits += np.bincount(labels, weights=right, minlength=len(hits))
     return {name: float(hits[i] / counts[i]) for i, name in enumerate(ACTION_NAMES) if counts[i]}
@@ -213,8 +223,9 @@ def accuracy(net: torch.nn.Module, samples: Sequence[Sample], chunk: int = 64) -
 
 
 def fit(net: torch.nn.Module, train: Sequence[Sample], held_out: Sequence[Sample], epochs: int, lr: float,
-        batch: int, seed: int, log=print) -> Dict[str, float]:
-    """Adam on the cross-entropy, `epochs` passes of shuffled minibatches of `batch` samples."""
+        batch: int, seed: int, log=print, heavy_weight: float = 1.0) -> Dict[str, float]:
+    """Adam on the cross-entropy (heavies weighted `heavy_weight`), `epochs` passes of shuffled minibatches of
+    `batch` samples."""
     rng = np.random.default_rng(seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-5)
     steps_total = epochs * sum(-(-len(g) // batch) for g in by_map_size(train))
@@ -235,7 +246,7 @@ def fit(net: torch.nn.Module, train: Sequence[Sample], held_out: Sequence[Sample
                 continue
             for group in optimizer.param_groups:  # linear decay to a tenth
                 group["lr"] = lr * (1.0 - 0.9 * step / max(steps_total, 1))
-            loss, _, _ = batch_loss(net, part)
+            loss, _, _ = batch_loss(net, part, heavy_weight)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -269,6 +280,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="probability that the heuristic drives a player's step in the first DAgger round "
                              "(halved every round; 0: the policy drives every step)")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--heavy-weight", type=float, default=4.0,
+                        help="loss weight of a heavy's decision relative to a light's (a team has about one heavy "
+                             "per factory and four lights, and the heavies' ice keeps the factories alive)")
     parser.add_argument("--batch", type=int, default=32, help="samples (maps) per minibatch")
     parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
     parser.add_argument("--net-blocks", type=int, default=TrainConfig.net_blocks)
@@ -278,6 +292,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="first game seed; also seeds torch")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes recording games")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads while fitting")
+    parser.add_argument("--device", default="cpu", help="torch device for fitting (cpu, cuda); games run on CPUs")
     args = parser.parse_args(argv)
     if args.games < 2:
         parser.error("--games must be at least 2 (one is held out)")
@@ -304,6 +319,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.error("--init-from %s does not fit a %d-channel %d-block network: %s" % (
                 args.init_from, args.net_channels, args.net_blocks, str(exc).splitlines()[0]))
 
+    try:
+        net.to(args.device)
+    except (RuntimeError, AssertionError) as exc:
+        parser.error("--device %s is not usable here: %s" % (args.device, exc))
     start = time.perf_counter()
     seeds = list(range(args.seed * 10_000, args.seed * 10_000 + args.games))
     games = record(seeds, args.kaggle_share, args.every, args.max_steps, args.workers)
@@ -320,7 +339,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _, acc0 = accuracy(net, held_out)
     print("held-out accuracy before fitting: %.3f" % acc0, flush=True)
     log = lambda m: print(m, flush=True)  # noqa: E731
-    figures = fit(net, train, held_out, args.epochs, args.lr, args.batch, args.seed, log=log)
+    figures = fit(net, train, held_out, args.epochs, args.lr, args.batch, args.seed, log=log,
+                  heavy_weight=args.heavy_weight)
     onnx_path = os.path.join(args.run_dir, "policy.onnx")
     summary = dict(vars(args), record_seconds=record_seconds, samples=len(train), robot_decisions=n_units,
                    held_out_accuracy_before=acc0, **figures)
@@ -336,7 +356,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         log("DAgger round %d: %d games played by the policy (heuristic share %.2f) in %.0f s, %d samples in all" % (
             round_, len(games), beta, time.perf_counter() - start, len(train)))
         figures = fit(net, train, held_out, args.dagger_epochs, args.lr * 0.5, args.batch, args.seed + round_,
-                      log=log)
+                      log=log, heavy_weight=args.heavy_weight)
         summary.update({"dagger_round": round_, "samples": len(train),
                         "robot_decisions": sum(len(s.labels) for s in train), **figures})
         save(net, args, summary, onnx_path)
@@ -353,8 +373,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def save(net: torch.nn.Module, args: argparse.Namespace, summary: Dict, onnx_path: str) -> None:
     """init.pt (for --init-from), imitation.json (figures) and policy.onnx (the policy alone)."""
+    import copy
+
     from magma_policy.export import export_onnx
 
+    net = copy.deepcopy(net).cpu()  # files hold CPU tensors, whatever device fitted them
     torch.save({"net": net.state_dict(), "net_channels": args.net_channels, "net_blocks": args.net_blocks},
                os.path.join(args.run_dir, "init.pt"))
     with open(os.path.join(args.run_dir, "imitation.json"), "w") as handle:

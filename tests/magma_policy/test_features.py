@@ -45,7 +45,7 @@ def test_shapes_and_ranges_on_real_games(name, request):
         assert f.unit_features.shape == (n, F.N_UNIT_FEATURES)
         assert f.action_mask.shape == (n, N_ACTIONS) and f.action_mask[:, 0].all()
         assert np.isfinite(f.map_planes).all() and f.map_planes.min() >= 0 and f.map_planes.max() <= 3
-        assert 0 <= f.unit_features.min() and f.unit_features.max() <= 3
+        assert -1 <= f.unit_features.min() and f.unit_features.max() <= 3  # offsets to targets are signed
         assert n > 0
         for i, uid in enumerate(f.unit_ids):
             assert np.array_equal(f.unit_pos[i], state.units[player][uid].pos)
@@ -67,6 +67,74 @@ def test_unit_features_follow_the_robot(game48):
         assert f.unit_features[i, 1] == pytest.approx(u.power / u.cfg.BATTERY_CAPACITY)
         assert f.unit_features[i, 4] == float(state.board.ice[u.pos[0], u.pos[1]] > 0)
         assert f.unit_features[i, 13] == float(len(u.action_queue) == 0)
+
+
+def _column(name: str) -> int:
+    return F.UNIT_FEATURES.index(name)
+
+
+@pytest.mark.parametrize("name", ["game48", "game64"])
+def test_target_tiles_are_distinct_resource_tiles_near_home(name, request):
+    state = request.getfixturevalue(name).states[-1]
+    board = state.board
+    checked = 0
+    for player in ("player_0", "player_1"):
+        f = F.encode(state, player)
+        centres = np.array([fac.pos for fac in state.factories[player].values()])
+        clearable = (board.rubble > 0) & (board.ice == 0) & (board.ore == 0)
+        for kind, field in (("ice", board.ice), ("ore", board.ore), ("rubble", clearable)):
+            dx, dy, has = (_column(kind + "_target_dx"), _column(kind + "_target_dy"), _column("has_%s_target" % kind))
+            tiles = []
+            for i in np.flatnonzero(f.unit_features[:, has]):
+                offset = np.rint(f.unit_features[i, [dx, dy]] * F.TARGET_OFFSET_SCALE).astype(int)
+                tile = f.unit_pos[i] + offset
+                assert field[tile[0], tile[1]] > 0
+                # Near a factory of ours: within reach of the nearest factory's footprint.
+                gap = np.maximum(np.abs(tile - centres) - 1, 0).sum(axis=1)
+                assert gap.min() <= 12 + 2 * F.TARGET_OFFSET_SCALE
+                tiles.append(tuple(tile))
+            assert len(tiles) == len(set(tiles))  # no two robots are sent to the same tile
+            checked += len(tiles)
+            robots_without = f.unit_features[:, has] == 0
+            assert np.all(f.unit_features[robots_without][:, [dx, dy]] == 0)
+    assert checked > 0
+
+
+def test_home_offset_points_at_the_nearest_factory_tile(game48):
+    state = game48.states[-1]
+    f = F.encode(state, "player_0")
+    centres = np.array([fac.pos for fac in state.factories["player_0"].values()])
+    for i, pos in enumerate(f.unit_pos):
+        offset = np.rint(f.unit_features[i, [_column("home_dx"), _column("home_dy")]] * F.TARGET_OFFSET_SCALE)
+        tile = pos + offset.astype(int)
+        gap = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1)
+        # The tile is on a factory footprint, as far from the robot as the nearest footprint is.
+        assert (np.abs(tile - centres).max(axis=1) <= 1).any() or gap.min() > F.TARGET_OFFSET_SCALE
+        assert np.abs(offset).sum() == gap.min() or gap.min() > F.TARGET_OFFSET_SCALE
+
+
+@pytest.mark.parametrize("name", ["game48", "game64"])
+def test_a_robot_on_ice_near_home_keeps_its_tile_unless_claimed_before_it(name, request):
+    state = request.getfixturevalue(name).states[-1]
+    kept = 0
+    for player in ("player_0", "player_1"):
+        f = F.encode(state, player)
+        units = [state.units[player][uid] for uid in f.unit_ids]
+        centres = np.array([fac.pos for fac in state.factories[player].values()])
+        offsets = np.rint(f.unit_features[:, [_column("ice_target_dx"), _column("ice_target_dy")]]
+                          * F.TARGET_OFFSET_SCALE).astype(int)
+        targets = [tuple(f.unit_pos[i] + offsets[i]) for i in range(len(units))]
+        order = sorted(range(len(units)), key=lambda i: (not units[i].is_heavy, i))  # heavies claim ice first
+        for rank, i in enumerate(order):
+            pos = f.unit_pos[i]
+            near_home = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1).min() <= 12
+            if not (state.board.ice[pos[0], pos[1]] > 0 and near_home):
+                continue
+            if targets[i] == tuple(pos):
+                kept += 1
+            else:  # only a robot ahead of it in the claim order can have taken its tile
+                assert tuple(pos) in [targets[j] for j in order[:rank]]
+    assert kept > 0
 
 
 def test_unknown_player_is_an_error(game48):

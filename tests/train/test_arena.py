@@ -261,3 +261,22 @@ def test_engine_validation_is_restored_after_counting():
     with counting_invalid_actions():
         assert engine_env.validate_actions is not original
     assert engine_env.validate_actions is original
+
+
+def test_weights_for_other_features_are_refused_before_any_game(tmp_path, capsys):
+    import shutil
+
+    from train.evaluate import REPO_ROOT
+    from train.evaluate import main as evaluate_main
+
+    weights = tmp_path / "policy.onnx"
+    shutil.copy(f"{REPO_ROOT}/weights/policy.onnx", weights)
+    with open(f"{REPO_ROOT}/weights/policy.json") as f:
+        meta = json.load(f)
+    meta["unit_features"] = meta["unit_features"][:-1]  # exported for a feature set this code does not compute
+    (tmp_path / "policy.json").write_text(json.dumps(meta))
+    with pytest.raises(SystemExit):
+        evaluate_main(["--agent-weights", str(weights), "--seeds", "0", "--configs", "kaggle",
+                       "--out", str(tmp_path / "eval")])
+    assert "does not match this code" in capsys.readouterr().err
+    assert not (tmp_path / "eval" / "results.json").exists()  # no game was played

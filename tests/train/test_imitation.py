@@ -129,3 +129,17 @@ def test_a_missing_init_file_is_reported_before_any_game_is_recorded(tmp_path, c
         imitation.main(["--run-dir", str(tmp_path / "run"), "--init-from", str(tmp_path / "small.pt"),
                         "--net-channels", "16", "--net-blocks", "1"])
     assert "does not fit a 16-channel 1-block network" in capsys.readouterr().err
+
+
+def test_heavy_weight_scales_the_heavies_share_of_the_loss(samples):
+    torch.manual_seed(0)
+    net = make_network(TrainConfig(net_channels=8, net_blocks=1))
+    net.eval()
+    with torch.no_grad():
+        logits, labels, heavy = imitation.logits_and_labels(net, samples)
+        per_robot = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+        assert 0 < int(heavy.sum()) < len(heavy)  # both kinds are in the recorded games
+        for weight in (1.0, 4.0):
+            loss, _, _ = imitation.batch_loss(net, samples, heavy_weight=weight)
+            w = torch.where(heavy, torch.tensor(weight), torch.tensor(1.0))
+            assert float(loss) == pytest.approx(float((per_robot * w).sum() / w.sum()), rel=1e-5)
