@@ -3,7 +3,7 @@
 | id | name | queue sent |
 |----|------|-----------|
 | 0 | NOOP | `[]`: the robot stays where it is and does nothing (recharges by day) |
-| 1-4 | MOVE_UP/RIGHT/DOWN/LEFT | one move with `n` = the straight run ahead it can afford (see `_move_run`) |
+| 1-4 | MOVE_UP/RIGHT/DOWN/LEFT | one move, `n` = the run it can afford, keeping a new queue's power (`_move_run`) |
 | 5 | DIG | one dig with `n` = the digs that are both affordable and useful (`_dig_run`) |
 | 6 | TRANSFER_ICE | all ice cargo to an own factory tile under the robot (CENTER) or 4-adjacent to it |
 | 7 | TRANSFER_ORE | the same for ore |
@@ -275,7 +275,9 @@ def queue_for(ctx: _Context, unit: Unit, action: int) -> Queue:
         return []
     if action in MOVE_DIRECTION:
         d = MOVE_DIRECTION[action]
-        return [A.move(d, n=_move_run(ctx, unit, d, power))]
+        # The run keeps what a new queue costs: if the way gets dearer (a destroyed factory leaves rubble), the
+        # robot can still replace its queue instead of having its next move rejected turn after turn.
+        return [A.move(d, n=_move_run(ctx, unit, d, power - unit.cfg.ACTION_QUEUE_POWER_COST))]
     if action == DIG:
         affordable = power // max(unit.cfg.DIG_COST, 1)
         return [A.dig(n=int(max(min(affordable, ctx.dig_useful(unit), MAX_RUN), 1)))]

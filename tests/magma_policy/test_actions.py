@@ -142,6 +142,15 @@ def test_unchanged_queues_are_not_resent():
     assert A.decode(moving, "player_0", ["unit_1"], [A.MOVE_RIGHT]) == {}
 
 
+def test_a_move_run_keeps_the_power_to_replace_its_queue():
+    # A heavy: a new queue costs 10, a move on flat ground 20. With 100 power, the queue and four moves leave 10,
+    # the price of the next queue. With 95, four moves would leave 5, so the run stops at three.
+    for power, run in ((100, 4), (95, 3), (35, 1)):
+        state = _lone_robot_state(power=power, pos=(0, 5))
+        (queue,) = A.decode(state, "player_0", ["unit_1"], [A.MOVE_RIGHT])["unit_1"]
+        assert queue[0] == L.MOVE and queue[5] == run, (power, queue)
+
+
 def test_dig_run_stops_when_the_cargo_is_full():
     state = _lone_robot_state(ice=1, cargo_ice=900)  # heavy digs 20 ice a turn: 5 digs fill it
     (queue,) = A.decode(state, "player_0", ["unit_1"], [A.DIG])["unit_1"]
