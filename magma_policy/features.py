@@ -71,20 +71,23 @@ Unit features `unit_features[i, u]` (float32), one row per own robot in `unit_id
 | 15 | queue_dig | ... a dig | 0/1 |
 | 16 | queue_transfer | ... a transfer | 0/1 |
 | 17 | queue_pickup | ... a pickup | 0/1 |
-| 18-19 | home_dx, home_dy | offset to the nearest tile of our nearest factory | / 16, clipped to [-1, 1] |
-| 20-21 | ice_target_dx, ice_target_dy | offset to this robot's ice tile (see below) | the same |
-| 22 | has_ice_target | an ice tile is left for this robot | 0/1 |
-| 23-24 | ore_target_dx, ore_target_dy | offset to this robot's ore tile | the same |
-| 25 | has_ore_target | an ore tile is left for this robot | 0/1 |
-| 26-27 | rubble_target_dx, rubble_target_dy | offset to this robot's rubble tile to clear | / 16, clipped |
-| 28 | has_rubble_target | a rubble tile is left for this robot | 0/1 |
+| 18-21 | home_up, home_right, home_down, home_left | the step toward our nearest factory's nearest tile | see below |
+| 22-25 | ice_up, ice_right, ice_down, ice_left | the step toward this robot's ice tile | see below |
+| 26 | ice_dist | distance to that tile | / 16, at most 1 (also when there is none) |
+| 27 | has_ice_target | an ice tile is left for this robot | 0/1 |
+| 28-33 | ore_up ... has_ore_target | the same for its ore tile | |
+| 34-39 | rubble_up ... has_rubble_target | the same for its tile of rubble to clear | |
 
-Target tiles (20-28) say where a robot could go without the policy having to find it on the map: each robot
-claims one ice and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of rubble
-(not on a resource) within RUBBLE_DISTANCE of it, nearest that factory first (lux.resources.ResourceTiles, the
-claims the heuristic controller makes). Heavies claim ice first, lights ore and rubble first, each in id order;
-a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is but not which
-tile another robot is already heading for.
+Steps toward a tile: 1 for the move `lux.actions.direction_to` takes (along x first when |dx| >= |dy|, the
+heuristic controller's choice), 0.5 for the other move that also brings the robot closer, 0 otherwise (all 0 on
+the tile or without one). Direction bits rather than raw offsets: each feeds the matching move's logit directly.
+
+Target tiles say where a robot could go without the policy having to find it on the map (`target_tiles`): each
+robot claims one ice and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of
+rubble (not on a resource) within RUBBLE_DISTANCE of it, nearest that factory first (lux.resources.ResourceTiles,
+the claims the heuristic controller makes). Heavies claim ice first, lights ore and rubble first, each in id
+order; a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is but not
+which tile another robot is already heading for.
 
 `action_mask` is `actions.action_masks` for the same robots.
 """
@@ -92,7 +95,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -117,8 +120,10 @@ GLOBAL_FEATURES = (
 UNIT_FEATURES = (
     "heavy", "power", "ice", "ore", "on_ice", "on_ore", "on_own_factory", "next_to_own_factory", "rubble_here",
     "dist_own_factory", "home_water", "home_power", "can_requeue", "queue_empty", "queue_move", "queue_dig",
-    "queue_transfer", "queue_pickup", "home_dx", "home_dy", "ice_target_dx", "ice_target_dy", "has_ice_target",
-    "ore_target_dx", "ore_target_dy", "has_ore_target", "rubble_target_dx", "rubble_target_dy", "has_rubble_target",
+    "queue_transfer", "queue_pickup", "home_up", "home_right", "home_down", "home_left",
+    "ice_up", "ice_right", "ice_down", "ice_left", "ice_dist", "has_ice_target",
+    "ore_up", "ore_right", "ore_down", "ore_left", "ore_dist", "has_ore_target",
+    "rubble_up", "rubble_right", "rubble_down", "rubble_left", "rubble_dist", "has_rubble_target",
 )
 N_MAP_CHANNELS = len(MAP_CHANNELS)
 N_GLOBAL_FEATURES = len(GLOBAL_FEATURES)
@@ -132,7 +137,9 @@ HEAVY_COUNT_SCALE = 20.0
 MAP_SIZE_SCALE = 64.0
 # Steps scale by the full game's length, not the env's: training games may be cut short.
 GAME_LENGTH = 1000.0
-TARGET_OFFSET_SCALE = 16.0  # offsets to home and target tiles; further ones read as +-1
+TARGET_DISTANCE_SCALE = 16.0  # distances to target tiles; further ones read as 1
+# Target kinds: (name, what ResourceTiles claims, whether heavies claim before lights).
+TARGET_KINDS = (("ice", lux_actions.ICE, True), ("ore", lux_actions.ORE, False), ("rubble", RUBBLE, False))
 _CH = {name: i for i, name in enumerate(MAP_CHANNELS)}
 _QUEUE_TYPES = {lux_actions.MOVE: 14, lux_actions.DIG: 15, lux_actions.TRANSFER: 16, lux_actions.PICKUP: 17}
 
@@ -313,22 +320,22 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, 9] = dist_factory[xs, ys]
     facs = list(state.factories.get(player, {}).values())
     if facs:
-        centres = np.array([f.pos for f in facs], dtype=np.int64)
-        # Distance to a footprint: Chebyshev-clipped offsets, as Factory.distance_to.
-        d = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
-        home = np.argmin(d, axis=1)
+        home = _nearest_factory(pos, facs)
         feats[:, 10] = np.array([f.cargo.water for f in facs], dtype=np.float32)[home] / RESOURCE_SCALE
         feats[:, 11] = np.array([f.power for f in facs], dtype=np.float32)[home] / FACTORY_POWER_SCALE
-        nearest_tile = np.clip(pos, centres[home] - 1, centres[home] + 1)
-        feats[:, 18:20] = _scaled_offset(nearest_tile - pos)
-        homes = [facs[int(i)] for i in home]
-        for resource, heavy_first, column in ((lux_actions.ICE, True, 20), (lux_actions.ORE, False, 23),
-                                              (RUBBLE, False, 26)):
-            targets = _claimed_targets(board, units, homes, resource, heavy_first)
-            for i, tile in enumerate(targets):
+        targets = target_tiles(state, player, units)
+        home_col, column = UNIT_FEATURES.index("home_up"), UNIT_FEATURES.index("ice_up")
+        for i in range(n):
+            feats[i, home_col:home_col + 4] = _steps_toward(targets["home"][i], pos[i])
+        for name, _, _ in TARGET_KINDS:
+            for i, tile in enumerate(targets[name]):
+                feats[i, column + 4] = 1.0
                 if tile is not None:
-                    feats[i, column:column + 2] = _scaled_offset(np.array(tile) - pos[i])
-                    feats[i, column + 2] = 1.0
+                    feats[i, column:column + 4] = _steps_toward(tile, pos[i])
+                    gap = abs(tile[0] - int(pos[i][0])) + abs(tile[1] - int(pos[i][1]))
+                    feats[i, column + 4] = min(gap / TARGET_DISTANCE_SCALE, 1.0)
+                    feats[i, column + 5] = 1.0
+            column += 6
     feats[:, 12] = power >= np.array([u.cfg.ACTION_QUEUE_POWER_COST for u in units], dtype=np.float32)
     for i, u in enumerate(units):
         if not u.action_queue:
@@ -340,8 +347,50 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     return pos, feats
 
 
-def _scaled_offset(offset: np.ndarray) -> np.ndarray:
-    return np.clip(offset / TARGET_OFFSET_SCALE, -1.0, 1.0)
+def target_tiles(state: GameState, player: str, units: List[Unit]) -> Dict[str, List[Optional[Tuple[int, int]]]]:
+    """Per robot (in `units` order): "home", the nearest tile of our nearest factory, and its claimed tile of
+    each TARGET_KINDS kind (None where none is left, or everywhere when we have no factory)."""
+    facs = list(state.factories.get(player, {}).values())
+    out: Dict[str, List[Optional[Tuple[int, int]]]] = {"home": [None] * len(units)}
+    out.update({name: [None] * len(units) for name, _, _ in TARGET_KINDS})
+    if not facs or not units:
+        return out
+    pos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
+    home = _nearest_factory(pos, facs)
+    centres = np.array([f.pos for f in facs], dtype=np.int64)
+    nearest = np.clip(pos, centres[home] - 1, centres[home] + 1)
+    out["home"] = [(int(x), int(y)) for x, y in nearest]
+    homes = [facs[int(i)] for i in home]
+    for name, resource, heavy_first in TARGET_KINDS:
+        out[name] = _claimed_targets(state.board, units, homes, resource, heavy_first)
+    return out
+
+
+def _nearest_factory(pos: np.ndarray, facs: List[Factory]) -> np.ndarray:
+    """Index into `facs` of each position's nearest factory (distance to the footprint, as
+    Factory.distance_to; the first listed on ties)."""
+    centres = np.array([f.pos for f in facs], dtype=np.int64)
+    gap = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
+    return np.argmin(gap, axis=1)
+
+
+# Position of each move direction among the four step features.
+_STEP_COLUMN = {lux_actions.UP: 0, lux_actions.RIGHT: 1, lux_actions.DOWN: 2, lux_actions.LEFT: 3}
+
+
+def _steps_toward(tile: Optional[Tuple[int, int]], pos: np.ndarray) -> np.ndarray:
+    """[up, right, down, left]: 1 for direction_to's move toward `tile`, 0.5 for the other closer move."""
+    out = np.zeros(4, dtype=np.float32)
+    if tile is None:
+        return out
+    dx, dy = tile[0] - int(pos[0]), tile[1] - int(pos[1])
+    if dx:
+        out[_STEP_COLUMN[lux_actions.RIGHT if dx > 0 else lux_actions.LEFT]] = 0.5
+    if dy:
+        out[_STEP_COLUMN[lux_actions.DOWN if dy > 0 else lux_actions.UP]] = 0.5
+    if dx or dy:
+        out[_STEP_COLUMN[lux_actions.direction_to(pos, np.array(tile))]] = 1.0
+    return out
 
 
 def _claimed_targets(board: Board, units: List[Unit], homes: List[Factory], resource: int, heavy_first: bool

@@ -79,38 +79,48 @@ def test_target_tiles_are_distinct_resource_tiles_near_home(name, request):
     board = state.board
     checked = 0
     for player in ("player_0", "player_1"):
-        f = F.encode(state, player)
+        units = F.unit_order(state, player)
+        targets = F.target_tiles(state, player, units)
         centres = np.array([fac.pos for fac in state.factories[player].values()])
         clearable = (board.rubble > 0) & (board.ice == 0) & (board.ore == 0)
-        for kind, field in (("ice", board.ice), ("ore", board.ore), ("rubble", clearable)):
-            dx, dy, has = (_column(kind + "_target_dx"), _column(kind + "_target_dy"), _column("has_%s_target" % kind))
-            tiles = []
-            for i in np.flatnonzero(f.unit_features[:, has]):
-                offset = np.rint(f.unit_features[i, [dx, dy]] * F.TARGET_OFFSET_SCALE).astype(int)
-                tile = f.unit_pos[i] + offset
-                assert field[tile[0], tile[1]] > 0
-                # Near a factory of ours: within reach of the nearest factory's footprint.
-                gap = np.maximum(np.abs(tile - centres) - 1, 0).sum(axis=1)
-                assert gap.min() <= 12 + 2 * F.TARGET_OFFSET_SCALE
-                tiles.append(tuple(tile))
+        for kind, field, reach in (("ice", board.ice, 12), ("ore", board.ore, 12), ("rubble", clearable, 4)):
+            tiles = [t for t in targets[kind] if t is not None]
+            for tile in tiles:
+                assert field[tile] > 0
+                assert np.maximum(np.abs(np.array(tile) - centres) - 1, 0).sum(axis=1).min() <= reach
             assert len(tiles) == len(set(tiles))  # no two robots are sent to the same tile
             checked += len(tiles)
-            robots_without = f.unit_features[:, has] == 0
-            assert np.all(f.unit_features[robots_without][:, [dx, dy]] == 0)
+        for unit, home in zip(units, targets["home"]):  # a tile of the nearest factory's footprint
+            gap = np.maximum(np.abs(unit.pos - centres) - 1, 0).sum(axis=1)
+            assert (np.abs(np.array(home) - centres).max(axis=1) <= 1).any()
+            assert np.abs(np.array(home) - unit.pos).sum() == gap.min()
     assert checked > 0
 
 
-def test_home_offset_points_at_the_nearest_factory_tile(game48):
-    state = game48.states[-1]
-    f = F.encode(state, "player_0")
-    centres = np.array([fac.pos for fac in state.factories["player_0"].values()])
-    for i, pos in enumerate(f.unit_pos):
-        offset = np.rint(f.unit_features[i, [_column("home_dx"), _column("home_dy")]] * F.TARGET_OFFSET_SCALE)
-        tile = pos + offset.astype(int)
-        gap = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1)
-        # The tile is on a factory footprint, as far from the robot as the nearest footprint is.
-        assert (np.abs(tile - centres).max(axis=1) <= 1).any() or gap.min() > F.TARGET_OFFSET_SCALE
-        assert np.abs(offset).sum() == gap.min() or gap.min() > F.TARGET_OFFSET_SCALE
+@pytest.mark.parametrize("name", ["game48", "game64"])
+def test_step_features_point_at_the_target_tiles(name, request):
+    from lux.actions import direction_to
+
+    state = request.getfixturevalue(name).states[-1]
+    names = ("up", "right", "down", "left")
+    for player in ("player_0", "player_1"):
+        f = F.encode(state, player)
+        units = F.unit_order(state, player)
+        targets = F.target_tiles(state, player, units)
+        for kind in ("home", "ice", "ore", "rubble"):
+            steps = f.unit_features[:, [_column("%s_%s" % (kind, d)) for d in names]]
+            for i, tile in enumerate(targets[kind]):
+                pos = f.unit_pos[i]
+                if tile is None or tuple(pos) == tile:
+                    assert not steps[i].any()
+                else:
+                    # 1 on direction_to's step (UP, RIGHT, DOWN, LEFT are 1-4), 0.5 on another closer one.
+                    assert steps[i].argmax() == direction_to(pos, np.array(tile)) - 1 and steps[i].max() == 1
+                    assert set(steps[i].tolist()) <= {0.0, 0.5, 1.0}
+                if kind != "home":
+                    gap = 16 if tile is None else min(np.abs(np.array(tile) - pos).sum(), 16)
+                    assert f.unit_features[i, _column(kind + "_dist")] == pytest.approx(gap / 16)
+                    assert f.unit_features[i, _column("has_%s_target" % kind)] == float(tile is not None)
 
 
 @pytest.mark.parametrize("name", ["game48", "game64"])
@@ -118,15 +128,12 @@ def test_a_robot_on_ice_near_home_keeps_its_tile_unless_claimed_before_it(name, 
     state = request.getfixturevalue(name).states[-1]
     kept = 0
     for player in ("player_0", "player_1"):
-        f = F.encode(state, player)
-        units = [state.units[player][uid] for uid in f.unit_ids]
+        units = F.unit_order(state, player)
+        targets = F.target_tiles(state, player, units)["ice"]
         centres = np.array([fac.pos for fac in state.factories[player].values()])
-        offsets = np.rint(f.unit_features[:, [_column("ice_target_dx"), _column("ice_target_dy")]]
-                          * F.TARGET_OFFSET_SCALE).astype(int)
-        targets = [tuple(f.unit_pos[i] + offsets[i]) for i in range(len(units))]
         order = sorted(range(len(units)), key=lambda i: (not units[i].is_heavy, i))  # heavies claim ice first
         for rank, i in enumerate(order):
-            pos = f.unit_pos[i]
+            pos = units[i].pos
             near_home = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1).min() <= 12
             if not (state.board.ice[pos[0], pos[1]] > 0 and near_home):
                 continue
