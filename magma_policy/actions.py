@@ -4,7 +4,7 @@
 |----|------|-----------|
 | 0 | NOOP | `[]`: the robot stays where it is and does nothing (recharges by day) |
 | 1-4 | MOVE_UP/RIGHT/DOWN/LEFT | one move, `n` = the run it can afford, keeping a new queue's power (`_move_run`) |
-| 5 | DIG | one dig with `n` = the digs that are both affordable and useful (`_dig_run`) |
+| 5 | DIG | one dig with `n` = the digs that are useful and affordable, as moves (`_dig_run`) |
 | 6 | TRANSFER_ICE | all ice cargo to an own factory tile under the robot (CENTER) or 4-adjacent to it |
 | 7 | TRANSFER_ORE | the same for ore |
 | 8 | PICKUP_POWER | power from the own factory under the robot: min(battery room, factory power) |
@@ -278,8 +278,8 @@ def queue_for(ctx: _Context, unit: Unit, action: int) -> Queue:
         # The run keeps what a new queue costs: if the way gets dearer (a destroyed factory leaves rubble), the
         # robot can still replace its queue instead of having its next move rejected turn after turn.
         return [A.move(d, n=_move_run(ctx, unit, d, power - unit.cfg.ACTION_QUEUE_POWER_COST))]
-    if action == DIG:
-        affordable = power // max(unit.cfg.DIG_COST, 1)
+    if action == DIG:  # as moves: keeping a new queue's power
+        affordable = (power - unit.cfg.ACTION_QUEUE_POWER_COST) // max(unit.cfg.DIG_COST, 1)
         return [A.dig(n=int(max(min(affordable, ctx.dig_useful(unit), MAX_RUN), 1)))]
     if action in TRANSFER_RESOURCE:
         direction = ctx.transfer_direction(unit)
@@ -353,6 +353,21 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
             # Only a robot that cannot change its queue can have taken our tile; nothing safer is left.
             action = NOOP
         place(unit, tile)
-        if current_action(ctx, unit) != action:
+        if current_action(ctx, unit) != action or _run_outlasts_power(ctx, unit):
             out[unit.unit_id] = queue_for(ctx, unit, action)
     return out
+
+
+def _run_outlasts_power(ctx: _Context, unit: Unit) -> bool:
+    """Whether the rest of the queued move or dig run costs more than the robot can pay while keeping a new
+    queue's power. Runs are paid for when queued, but a robot can lose power on the way (the survivor of a
+    collision loses power), and a run it can no longer pay would be rejected turn after turn."""
+    if not unit.action_queue:
+        return False
+    kind, direction, n = (int(unit.action_queue[0][i]) for i in (0, 1, 5))
+    power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST
+    if kind == A.MOVE and direction != A.CENTER:
+        return _move_run(ctx, unit, direction, power) < n
+    if kind == A.DIG:
+        return power // max(unit.cfg.DIG_COST, 1) < n
+    return False

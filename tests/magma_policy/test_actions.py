@@ -151,6 +151,18 @@ def test_a_move_run_keeps_the_power_to_replace_its_queue():
         assert queue[0] == L.MOVE and queue[5] == run, (power, queue)
 
 
+def test_a_run_the_robot_can_no_longer_pay_for_is_shortened():
+    # Queued with 100 power, then power lost (say, in a collision): 35 power pays a new queue and one move
+    # keeping 10, so the same move is re-sent as a shorter run instead of being rejected from the 2nd move on.
+    state = _lone_robot_state(power=35, pos=(0, 5), queue=[L.move(L.RIGHT, n=4)])
+    assert A.decode(state, "player_0", ["unit_1"], [A.MOVE_RIGHT]) == {"unit_1": [L.move(L.RIGHT, n=1)]}
+    state = _lone_robot_state(power=100, pos=(0, 5), queue=[L.move(L.RIGHT, n=4)])
+    assert A.decode(state, "player_0", ["unit_1"], [A.MOVE_RIGHT]) == {}  # still paid for: left alone
+    # Digs likewise: 70 power keeps 10 for a queue, so the 5 queued digs (60 each) become one.
+    state = _lone_robot_state(power=70, ice=1, queue=[L.dig(n=5)])
+    assert A.decode(state, "player_0", ["unit_1"], [A.DIG]) == {"unit_1": [L.dig(n=1)]}
+
+
 def test_dig_run_stops_when_the_cargo_is_full():
     state = _lone_robot_state(ice=1, cargo_ice=900)  # heavy digs 20 ice a turn: 5 digs fill it
     (queue,) = A.decode(state, "player_0", ["unit_1"], [A.DIG])["unit_1"]
