@@ -60,6 +60,7 @@ class PlayerStats:
     turn_time_mean_s: float  # over the turns after the first
     turn_time_max_s: float
     stderr: str = ""
+    factories_placed: int = 0  # factories this player placed (all it ever had)
 
 
 @dataclass
@@ -325,6 +326,8 @@ def _summarise(env: ArenaEnv, scores: Dict[str, float], bots: Sequence[TimedBot]
             turn_time_mean_s=round(sum(later) / len(later), 4) if later else 0.0,
             turn_time_max_s=round(max(later), 4) if later else 0.0,
             stderr=bot.stderr_text() if bot is not None else "",
+            # The engine appends a strain per placed factory and never removes one.
+            factories_placed=len(strains),
         )
     final = {p: players[p].score for p in PLAYERS}
     return GameResult(seed=seed, config=config, steps=int(state.real_env_steps), winner=decide_winner(final),

@@ -92,6 +92,8 @@ class Matchup:
     lichen_mean: float
     opponent_lichen_mean: float
     factories_alive_mean: float
+    factories_alive_share: float  # mean over games of our factories alive at the end / factories placed
+    games_with_factory: int  # games that ended with at least one of our factories standing
     ice_delivered_mean: float
     ore_delivered_mean: float
     errors: int
@@ -125,6 +127,8 @@ def summarise(games: Iterable[Tuple[str, str, GameResult]]) -> List[Matchup]:
             steps_mean=_mean([r.steps for _, r in played]),
             lichen_mean=_mean([p.lichen for p in mine]), opponent_lichen_mean=_mean([p.lichen for p in theirs]),
             factories_alive_mean=_mean([p.factories_alive for p in mine]),
+            factories_alive_share=_mean([p.factories_alive / max(p.factories_placed, 1) for p in mine]),
+            games_with_factory=sum(1 for p in mine if p.factories_alive > 0),
             ice_delivered_mean=_mean([p.ice_delivered for p in mine]),
             ore_delivered_mean=_mean([p.ore_delivered for p in mine]),
             errors=sum(p.errors for p in mine), invalid_actions=sum(p.invalid_actions for p in mine),
@@ -135,15 +139,18 @@ def summarise(games: Iterable[Tuple[str, str, GameResult]]) -> List[Matchup]:
 
 
 def markdown_table(rows: Sequence[Matchup]) -> str:
-    header = ("| opponent | config | games | W/D/L | win rate (95% CI) | reached 1000 | steps | lichen (opp.) "
-              "| factories alive | ice / ore delivered | errors | invalid actions | turn mean / max (s) |")
+    header = ("| opponent | config | games | W/D/L | win rate (95% CI) | reached 1000 | with a factory at the end "
+              "| steps | lichen (opp.) | factories alive (share of placed) | ice / ore delivered | errors "
+              "| invalid actions | turn mean / max (s) |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in rows:
         lines.append(
             f"| {r.opponent} | {r.config} | {r.games} | {r.wins}/{r.draws}/{r.losses} "
             f"| {r.win_rate:.2f} ({r.win_ci[0]:.2f}-{r.win_ci[1]:.2f}) | {r.full_games}/{r.games} "
-            f"| {r.steps_mean:.0f} | {r.lichen_mean:.0f} ({r.opponent_lichen_mean:.0f}) "
-            f"| {r.factories_alive_mean:.1f} | {r.ice_delivered_mean:.0f} / {r.ore_delivered_mean:.0f} "
+            f"| {r.games_with_factory}/{r.games} | {r.steps_mean:.0f} "
+            f"| {r.lichen_mean:.0f} ({r.opponent_lichen_mean:.0f}) "
+            f"| {r.factories_alive_mean:.1f} ({r.factories_alive_share:.2f}) "
+            f"| {r.ice_delivered_mean:.0f} / {r.ore_delivered_mean:.0f} "
             f"| {r.errors} | {r.invalid_actions} | {r.turn_time_mean_s:.3f} / {r.turn_time_max_s:.3f} |"
         )
     return "\n".join(lines) + "\n"

@@ -135,6 +135,7 @@ def test_play_game_counts_invalid_actions_through_the_runner(tmp_path):
     # No ice: the 30-water factory dries up first and its owner loses.
     assert p0.failure == "lost all factories" and p0.factories_alive == 0
     assert result.winner == "player_1" and p1.factories_alive == 1
+    assert p0.factories_placed == p1.factories_placed == 1  # a lost factory still counts as placed
     assert result.steps == 31
     assert p0.turns == p1.turns > result.steps and p0.turn_time_max_s >= p0.turn_time_mean_s > 0
     replay = json.loads((tmp_path / "r.json").read_text())
@@ -196,12 +197,12 @@ def test_wilson_interval_matches_hand_computation():
         wilson_interval(11, 10)
 
 
-def _result(seed, winner, lichen, steps=1000, config="kaggle") -> GameResult:
+def _result(seed, winner, lichen, steps=1000, config="kaggle", alive=(1, 2)) -> GameResult:
     def stats(i):
-        return PlayerStats(agent=f"a{i}", score=lichen[i], lichen=lichen[i], factories_alive=i + 1,
+        return PlayerStats(agent=f"a{i}", score=lichen[i], lichen=lichen[i], factories_alive=alive[i],
                            ice_delivered=100 * (i + 1), ore_delivered=0, errors=0, invalid_actions=i, failure=None,
                            turns=steps + 9, first_turn_s=0.5, turn_time_mean_s=0.01 * (i + 1),
-                           turn_time_max_s=0.1 * (i + 1))
+                           turn_time_max_s=0.1 * (i + 1), factories_placed=2)
 
     return GameResult(seed=seed, config=config, steps=steps, winner=winner,
                       players={"player_0": stats(0), "player_1": stats(1)}, wall_s=1.0)
@@ -212,7 +213,7 @@ def test_summarise_reads_each_game_from_the_agents_seat():
         ("opp", "player_0", _result(0, "player_0", (300, 100))),
         ("opp", "player_1", _result(0, "player_1", (100, 500))),
         ("opp", "player_0", _result(1, None, (200, 200), steps=640)),
-        ("opp", "player_1", _result(1, "player_0", (50, 10))),
+        ("opp", "player_1", _result(1, "player_0", (50, 10), alive=(3, 0))),
     ]
     (row,) = summarise(games)
     assert (row.games, row.wins, row.draws, row.losses) == (4, 2, 1, 1)
@@ -220,7 +221,9 @@ def test_summarise_reads_each_game_from_the_agents_seat():
     assert row.full_games == 3
     assert row.lichen_mean == pytest.approx((300 + 500 + 200 + 10) / 4)
     assert row.opponent_lichen_mean == pytest.approx((100 + 100 + 200 + 50) / 4)
-    assert row.factories_alive_mean == pytest.approx(1.5)
+    assert row.factories_alive_mean == pytest.approx((1 + 2 + 1 + 0) / 4)
+    assert row.factories_alive_share == pytest.approx((1 + 2 + 1 + 0) / 2 / 4)  # two placed in every game
+    assert row.games_with_factory == 3  # as player_1 in the last game, none was left
     assert row.invalid_actions == 2
     assert row.turn_time_max_s == pytest.approx(0.2)
     table = markdown_table([row])
