@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+
+from lux import actions as A
+from lux.config import GameConfig
+from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
+from lux.state import GameState
+
+
+def _state(ice_tiles, rubble_tiles=(), robot=(10, 10), n=24) -> GameState:
+    """One factory at (5, 5), one heavy at `robot`, ice and rubble where given."""
+    z = np.zeros((n, n), dtype=np.int64)
+    board = {"rubble": z.copy(), "ice": z.copy(), "ore": z.copy(), "lichen": z.copy(),
+             "lichen_strains": z.copy() - 1, "valid_spawns_mask": np.zeros((n, n), bool), "factories_per_team": 1}
+    for t in ice_tiles:
+        board["ice"][t] = 1
+    for t in rubble_tiles:
+        board["rubble"][t] = 20
+    unit = {"team_id": 0, "unit_type": "HEAVY", "pos": list(robot), "power": 1000,
+            "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
+    factory = {"team_id": 0, "strain_id": 0, "pos": [5, 5], "power": 1000,
+               "cargo": {"ice": 0, "ore": 0, "water": 100, "metal": 0}}
+    obs = {"board": board, "units": {"player_0": {"unit_1": unit}, "player_1": {}},
+           "factories": {"player_0": {"factory_0": factory}, "player_1": {}},
+           "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
+           "real_env_steps": 10}
+    return GameState.from_obs(obs, GameConfig(map_size=n))
+
+
+def test_nearest_orders_by_distance_to_home_then_to_the_robot_and_skips_claimed_tiles():
+    # (8, 5) and (5, 8) are both 2 from the footprint; (8, 5) is nearer the robot at (10, 6). (12, 12) is further.
+    state = _state([(12, 12), (5, 8), (8, 5)], robot=(10, 6))
+    unit, home = state.units["player_0"]["unit_1"], state.factories["player_0"]["factory_0"]
+    tiles = ResourceTiles(state.board)
+    assert tiles.nearest(unit, home, A.ICE) == (8, 5)
+    tiles.claim((8, 5))
+    assert not tiles.is_free((8, 5), A.ICE) and tiles.is_free((5, 8), A.ICE)
+    assert tiles.nearest(unit, home, A.ICE) == (5, 8)
+    tiles.claim((5, 8))
+    assert tiles.nearest(unit, home, A.ICE) == (12, 12)
+    tiles.claim((12, 12))
+    assert tiles.nearest(unit, home, A.ICE) is None
+    assert tiles.nearest(unit, home, A.ORE) is None  # no ore at all
+
+
+def test_tiles_too_far_from_home_are_not_targets():
+    far = 6 + 1 + MAX_TARGET_DISTANCE  # footprint edge at x = 6: this tile is MAX_TARGET_DISTANCE + 1 away
+    state = _state([(far, 5)])
+    unit, home = state.units["player_0"]["unit_1"], state.factories["player_0"]["factory_0"]
+    assert ResourceTiles(state.board).nearest(unit, home, A.ICE) is None
+    state = _state([(far - 1, 5)])
+    assert ResourceTiles(state.board).nearest(unit, home, A.ICE) == (far - 1, 5)
+
+
+def test_rubble_targets_are_bare_rubble_close_to_home():
+    # Rubble on ice is not a rubble target (digging it is mining); rubble 5 tiles out is too far to clear first.
+    state = _state(ice_tiles=[(8, 5)], rubble_tiles=[(8, 5), (12, 5), (9, 5)])
+    unit, home = state.units["player_0"]["unit_1"], state.factories["player_0"]["factory_0"]
+    tiles = ResourceTiles(state.board)
+    assert tiles.nearest(unit, home, RUBBLE) == (9, 5)
+    tiles.claim((9, 5))
+    assert tiles.nearest(unit, home, RUBBLE) is None
