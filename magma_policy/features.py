@@ -318,6 +318,8 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, 7] = padded[xs, ys + 1] | padded[xs + 2, ys + 1] | padded[xs + 1, ys] | padded[xs + 1, ys + 2]
     feats[:, 8] = board.rubble[xs, ys] / float(state.cfg.MAX_RUBBLE)
     feats[:, 9] = dist_factory[xs, ys]
+    # A robot without a tile of a kind (or without any factory) reads as far from one as the scale goes.
+    feats[:, [UNIT_FEATURES.index(name + "_dist") for name, _, _ in TARGET_KINDS]] = 1.0
     facs = list(state.factories.get(player, {}).values())
     if facs:
         home = _nearest_factory(pos, facs)
@@ -329,7 +331,6 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
             feats[i, home_col:home_col + 4] = _steps_toward(targets["home"][i], pos[i])
         for name, _, _ in TARGET_KINDS:
             for i, tile in enumerate(targets[name]):
-                feats[i, column + 4] = 1.0
                 if tile is not None:
                     feats[i, column:column + 4] = _steps_toward(tile, pos[i])
                     gap = abs(tile[0] - int(pos[i][0])) + abs(tile[1] - int(pos[i][1]))

@@ -147,3 +147,18 @@ def test_a_robot_on_ice_near_home_keeps_its_tile_unless_claimed_before_it(name, 
 def test_unknown_player_is_an_error(game48):
     with pytest.raises(ValueError, match="player_0"):
         F.encode(game48.states[0], "player_2")
+
+
+def test_robots_of_a_player_without_factories_have_no_targets(game48):
+    import dataclasses
+
+    state = game48.states[-1]
+    factories = dict(state.factories, player_0={})
+    f = F.encode(dataclasses.replace(state, factories=factories), "player_0")
+    assert len(f.unit_ids) > 0
+    for kind in ("ice", "ore", "rubble"):
+        assert np.all(f.unit_features[:, _column(kind + "_dist")] == 1.0)
+        assert not f.unit_features[:, _column("has_%s_target" % kind)].any()
+    steps = [_column("%s_%s" % (kind, d)) for kind in ("home", "ice", "ore", "rubble")
+             for d in ("up", "right", "down", "left")]
+    assert not f.unit_features[:, steps].any()
