@@ -27,7 +27,8 @@ power). Decoding keeps our own robots from colliding: in the engine any two robo
 same tile collide, our own included, and factory tiles are no exception (`_handle_movement_actions` counts
 the robots per tile after all moves; at most one survives). So each robot reserves the tile it will be on
 next step, and a move into a reserved tile, or onto a robot that has not been confirmed to move away, becomes
-NOOP.
+NOOP. One exception to "the chosen action is carried out or becomes NOOP": an idle light (NOOP) standing where
+another robot of ours moves steps aside to a free tile, so that idlers cannot lock a heavy out of its factory.
 """
 from __future__ import annotations
 
@@ -312,8 +313,9 @@ def _next_tile(ctx: _Context, unit: Unit, action: Optional[int]) -> Tuple[int, i
 def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Sequence[int]) -> Dict[str, Queue]:
     """Lux action queues for the chosen actions: only the queues that change, with no collisions among ours.
 
-    Robots that cannot pay for a new queue keep theirs and are placed first; the rest follow in `unit_ids`
-    order. Our robots not in `unit_ids` also keep their queues.
+    Robots that cannot pay for a new queue keep theirs and are placed first, then idle lights that step aside
+    for a mover (`_make_way`); the rest follow in `unit_ids` order. Our robots not in `unit_ids` also keep
+    their queues.
     """
     chosen = np.asarray(chosen).reshape(-1)
     if len(chosen) != len(unit_ids):
@@ -337,6 +339,9 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
     fixed_ids = {u.unit_id for u in fixed}
     for unit in fixed:
         place(unit, _next_tile(ctx, unit, None))
+    stepping_aside = _make_way(ctx, robots, choice, occupant, fixed_ids, reserved)
+    robots = [u for u in robots if u.unit_id in stepping_aside] + \
+        [u for u in robots if u.unit_id not in stepping_aside]
 
     out: Dict[str, Queue] = {}
     for unit in robots:
@@ -356,6 +361,43 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
         if current_action(ctx, unit) != action or _run_outlasts_power(ctx, unit):
             out[unit.unit_id] = queue_for(ctx, unit, action)
     return out
+
+
+def _make_way(ctx: _Context, robots: List[Unit], choice: Dict[str, int], occupant: Dict[Tuple[int, int], str],
+              fixed_ids: Set[str], reserved: Set[Tuple[int, int]]) -> Set[str]:
+    """Idle lights standing where another of our robots wants to move step aside (`choice` is changed in place);
+    returns their ids, to be placed before the others.
+
+    Without this, a light idling on a factory tile can keep a heavy off the factory for hundreds of steps: the
+    heavy cannot pick up power there, and the factory's ice stops coming. A light pays 1 power for the step.
+    The side tile is one no robot of ours stands on, moves onto or keeps (`reserved`), on the map, off enemy
+    factories and factory centres (where new robots appear), and affordable keeping a new queue's power.
+    """
+    by_id = {u.unit_id: u for u in robots}
+    wanted = {_next_tile(ctx, u, choice[u.unit_id]) for u in robots if choice[u.unit_id] in MOVE_DIRECTION}
+    centres = {(int(f.pos[0]), int(f.pos[1])) for f in ctx.state.factories.get(ctx.player, {}).values()}
+    aside: Set[str] = set()
+    for mover in robots:
+        if mover.unit_id in fixed_ids or choice[mover.unit_id] not in MOVE_DIRECTION:
+            continue
+        here = (int(mover.pos[0]), int(mover.pos[1]))
+        tile = _next_tile(ctx, mover, choice[mover.unit_id])
+        holder = by_id.get(occupant.get(tile, ""))
+        if tile == here or holder is None or holder.unit_id in fixed_ids or holder.unit_id in aside \
+                or holder.is_heavy or choice[holder.unit_id] != NOOP:
+            continue
+        budget = holder.power - 2 * holder.cfg.ACTION_QUEUE_POWER_COST  # this queue, and the power for the next
+        for action, direction in MOVE_DIRECTION.items():
+            dx, dy = (int(v) for v in A.DIRECTION_DELTAS[direction])
+            side = (tile[0] + dx, tile[1] + dy)
+            if not ctx.in_bounds(*side) or ctx.enemy_tiles[side] or side in centres or side in occupant \
+                    or side in wanted or side in reserved or budget < ctx.move_cost(holder, *side):
+                continue
+            choice[holder.unit_id] = action
+            wanted.add(side)
+            aside.add(holder.unit_id)
+            break
+    return aside
 
 
 def _run_outlasts_power(ctx: _Context, unit: Unit) -> bool:

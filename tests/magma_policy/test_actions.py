@@ -187,6 +187,48 @@ def test_collision_resolution_on_a_crowd():
     assert set(out) == {"unit_3", "unit_2", "unit_1"}
 
 
+def _add_robot(state, uid, pos, unit_type="LIGHT", power=150):
+    """A copy of unit_1 with another id, position, type and power (config from a real light or heavy)."""
+    units = state.units["player_0"]
+    cfg = GameConfig(map_size=10).ROBOTS[unit_type]
+    units[uid] = dataclasses.replace(units["unit_1"], unit_id=uid, unit_type=unit_type, pos=np.array(pos), cfg=cfg,
+                                     power=power, action_queue=[])
+
+
+def test_an_idle_light_steps_aside_for_a_mover():
+    # A heavy at (4, 2), next to the factory at (2, 2), wants onto the factory tile (3, 2) where a light idles.
+    state = _lone_robot_state(pos=(4, 2), power=500)
+    _add_robot(state, "unit_2", (3, 2))
+    out = A.decode(state, "player_0", ["unit_1", "unit_2"], [A.MOVE_LEFT, A.NOOP])
+    assert out["unit_1"][0][:2] == [L.MOVE, L.LEFT]
+    light_move = out["unit_2"][0]
+    assert light_move[0] == L.MOVE and light_move[1] in (L.UP, L.DOWN)  # not onto the centre (2, 2), nor back
+    # The light's tile after its move is free of our robots, so the engine sees no collision.
+    dx, dy = L.DIRECTION_DELTAS[light_move[1]]
+    assert (3 + dx, 2 + dy) not in {(4, 2), (3, 2)}
+    # A light that is busy (digging), a heavy, or a light with no power for a step stays; the mover waits.
+    for unit_type, power, choice in (("LIGHT", 150, A.DIG), ("HEAVY", 500, A.NOOP), ("LIGHT", 2, A.NOOP)):
+        state = _lone_robot_state(pos=(4, 2), power=500)
+        _add_robot(state, "unit_2", (3, 2), unit_type=unit_type, power=power)
+        out = A.decode(state, "player_0", ["unit_1", "unit_2"], [A.MOVE_LEFT, choice])
+        assert "unit_1" not in out, (unit_type, power, choice, out)
+        assert not out.get("unit_2") or out["unit_2"][0][0] != L.MOVE
+
+
+def test_a_light_steps_aside_only_to_a_free_tile():
+    # The light at (3, 5) on open ground, boxed in: (3, 4) and (3, 6) held by idle heavies, (2, 5) wanted by a
+    # third heavy. Its only way out would be the mover's own tile (4, 5), a swap the engine would not allow.
+    state = _lone_robot_state(pos=(4, 5), power=500)
+    _add_robot(state, "unit_2", (3, 5))
+    _add_robot(state, "unit_3", (3, 4), unit_type="HEAVY", power=500)
+    _add_robot(state, "unit_4", (3, 6), unit_type="HEAVY", power=500)
+    _add_robot(state, "unit_5", (1, 5), unit_type="HEAVY", power=500)
+    out = A.decode(state, "player_0", ["unit_1", "unit_2", "unit_3", "unit_4", "unit_5"],
+                   [A.MOVE_LEFT, A.NOOP, A.NOOP, A.NOOP, A.MOVE_RIGHT])
+    assert "unit_1" not in out and "unit_2" not in out
+    assert out["unit_5"][0][:2] == [L.MOVE, L.RIGHT]
+
+
 def test_bad_decode_input_is_an_error():
     state = _lone_robot_state()
     with pytest.raises(ValueError, match="1 robots"):
