@@ -125,22 +125,24 @@ def test_step_features_point_at_the_target_tiles(name, request):
 
 @pytest.mark.parametrize("name", ["game48", "game64"])
 def test_a_robot_on_ice_near_home_keeps_its_tile_unless_claimed_before_it(name, request):
-    state = request.getfixturevalue(name).states[-1]
     kept = 0
-    for player in ("player_0", "player_1"):
-        units = F.unit_order(state, player)
-        targets = F.target_tiles(state, player, units)["ice"]
-        centres = np.array([fac.pos for fac in state.factories[player].values()])
-        order = sorted(range(len(units)), key=lambda i: (not units[i].is_heavy, i))  # heavies claim ice first
-        for rank, i in enumerate(order):
-            pos = units[i].pos
-            near_home = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1).min() <= 12
-            if not (state.board.ice[pos[0], pos[1]] > 0 and near_home):
+    for state in request.getfixturevalue(name).states[::5]:  # robots stand on ice now and then in these games
+        for player in ("player_0", "player_1"):
+            if not state.factories[player]:
                 continue
-            if targets[i] == tuple(pos):
-                kept += 1
-            else:  # only a robot ahead of it in the claim order can have taken its tile
-                assert tuple(pos) in [targets[j] for j in order[:rank]]
+            units = F.unit_order(state, player)
+            targets = F.target_tiles(state, player, units)["ice"]
+            centres = np.array([fac.pos for fac in state.factories[player].values()])
+            order = sorted(range(len(units)), key=lambda i: (not units[i].is_heavy, i))  # heavies claim ice first
+            for rank, i in enumerate(order):
+                pos = units[i].pos
+                near_home = np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1).min() <= 12
+                if not (state.board.ice[pos[0], pos[1]] > 0 and near_home):
+                    continue
+                if targets[i] == tuple(pos):
+                    kept += 1
+                else:  # only a robot ahead of it in the claim order can have taken its tile
+                    assert tuple(pos) in [targets[j] for j in order[:rank]]
     assert kept > 0
 
 
