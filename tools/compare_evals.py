@@ -17,18 +17,14 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence
 
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from train.evaluate import parse_seeds  # noqa: E402
+
 FIELDS = ("evaluation", "config", "games", "wins", "win_rate", "factories_alive_share",
           "opponent_factories_alive_share", "lichen", "opponent_lichen", "ice_delivered", "ore_delivered",
           "opponent_ore_delivered", "invalid_actions", "errors")
-
-
-def parse_seeds(text: str) -> List[int]:
-    """"0-9", "3" or "0-4,10-14" -> the seeds."""
-    seeds: List[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        seeds += list(range(int(lo), int(hi or lo) + 1))
-    return seeds
 
 
 def summarise(results: Dict, name: str, seeds: Optional[Sequence[int]] = None) -> List[Dict]:

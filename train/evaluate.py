@@ -40,7 +40,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FULL_GAME_STEPS = 1000
 # Metric columns a training log may hold, plotted in this order when present.
 CURVE_METRICS = ("eval/finished_rate", "eval/episode_length", "eval/ice_transferred", "eval/factories_alive",
-                 "charts/episode_length", "game/ice_transferred", "game/factories_alive", "eval/lichen")
+                 "charts/episode_length", "game/ice_transferred", "game/factories_alive", "eval/lichen",
+                 "game/learner_result", "game/learner_lichen_share")
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> Tuple[float, float]:

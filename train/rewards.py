@@ -33,7 +33,8 @@ class StepRewards:
     terms: Dict[str, float]  # every term's weighted, scaled total over the player's units
 
 
-def _lichen(state: GameState, player: str) -> int:
+def lichen_of(state: GameState, player: str) -> int:
+    """Lichen summed over the tiles of the player's strains."""
     team = state.teams.get(player)
     if team is None or not team.factory_strains:
         return 0
@@ -103,7 +104,7 @@ def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[st
         "factory_lost": float(len(set(f0) - set(f1))),
         "survival": float(len(f1)) if game_over and nxt.real_env_steps >= nxt.cfg.max_episode_length else 0.0,
         # Lichen sums cost a full-board scan per step: only when the term is used.
-        "lichen": float(max(_lichen(nxt, player) - _lichen(prev, player), 0)) if w["lichen"] else 0.0,
+        "lichen": float(max(lichen_of(nxt, player) - lichen_of(prev, player), 0)) if w["lichen"] else 0.0,
     }
     team = 0.0
     for name, amount in team_amounts.items():

@@ -256,11 +256,14 @@ class Trainer:
     def train(self) -> Dict[str, float]:
         cfg = self.cfg
         handlers = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        self.logger.write("run %s: %d updates of %d env steps, eval every %d updates on %d games (seeds %s, %s "
-                          "self-play, %d-step games)" % (self.run_dir, cfg.num_updates, cfg.batch_size, cfg.eval_every,
-                                                         len(cfg.eval_seeds), cfg.eval_seeds,
-                                                         "greedy" if cfg.eval_greedy else "sampled",
-                                                         cfg.eval_episode_length))
+        if cfg.eval_every > 0:
+            evaluation = "eval every %d updates on %d games (seeds %s, %s self-play, %d-step games)" % (
+                cfg.eval_every, len(cfg.eval_seeds), cfg.eval_seeds, "greedy" if cfg.eval_greedy else "sampled",
+                cfg.eval_episode_length)
+        else:
+            evaluation = "no evaluation games"
+        self.logger.write("run %s: %d updates of %d env steps, %s, opponent %s"
+                          % (self.run_dir, cfg.num_updates, cfg.batch_size, evaluation, cfg.opponent))
         self.last_state = self.state()
         last: Dict[str, float] = {}
         run_start, run_steps = time.perf_counter(), 0

@@ -17,10 +17,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from lux.state import PLAYERS, GameState
+from lux.state import PLAYERS, GameState, opponent
 from strategy.units import HeuristicUnitController
 from train.env import LuxGame
-from train.rewards import step_rewards
+from train.rewards import lichen_of, step_rewards
 from train.separation import SlotMap, mix_rewards, random_group, switches_from
 
 
@@ -113,6 +113,19 @@ class GameRunner:
         return SeatObs(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos, f.unit_features,
                        f.action_mask, self._keys(state, player, ids), self.selfplay or player == self.learn_seat)
 
+    def _learner_result(self, state: GameState) -> Dict[str, float]:
+        """Against the heuristic controller: the learning seat's result (1 win, 0.5 draw, 0 loss; a player
+        without factories loses, else more lichen wins) and its share of the lichen."""
+        me, other = self.learn_seat, opponent(self.learn_seat)
+        alive = {p: bool(state.factories.get(p)) for p in (me, other)}
+        lichen = {p: lichen_of(state, p) for p in (me, other)}
+        if alive[me] != alive[other]:
+            result = 1.0 if alive[me] else 0.0
+        else:
+            result = 1.0 if lichen[me] > lichen[other] else 0.5 if lichen[me] == lichen[other] else 0.0
+        total = lichen[me] + lichen[other]
+        return {"learner_result": result, "learner_lichen_share": lichen[me] / total if total else 0.5}
+
     def step(self, chosen: Sequence[np.ndarray]) -> StepResult:
         from magma_policy.actions import decode
 
@@ -140,6 +153,8 @@ class GameRunner:
         if not over:
             return StepResult(rewards, False, [self._observe(state, p) for p in self.seats], terms)
         episode = self.game.stats()
+        if not self.both_seats:
+            episode.update(self._learner_result(state))
         if self.auto_reset:
             return StepResult(rewards, True, self.reset(), terms, episode)
         self.over = True

@@ -125,3 +125,44 @@ def test_dead_worker_is_a_clear_error():
             pool.step([[np.zeros(0, dtype=np.int64)] * 2] * 2)
     finally:
         pool.close()
+
+
+def _set_lichen(state, player, amount, corner):
+    """Put `amount` lichen of the player's first strain on one corner tile (replacing all lichen there)."""
+    strain = state.teams[player].factory_strains[0]
+    state.board.lichen_strains[corner] = strain
+    state.board.lichen[corner] = amount
+
+
+def test_games_against_the_heuristic_report_the_learning_seats_result():
+    runner = build_runners(cfg(opponent="heuristic", max_episode_length=2), [0])[0]
+    runner.reset()
+    res = runner.step([np.zeros(len(runner.unit_ids[runner.seats[0]]), dtype=np.int64)])
+    while not res.ended:
+        res = runner.step([np.zeros(len(runner.unit_ids[runner.seats[0]]), dtype=np.int64)])
+    assert res.episode["learner_result"] in (0.0, 0.5, 1.0)
+    assert 0.0 <= res.episode["learner_lichen_share"] <= 1.0
+
+    state = runner.game.state
+    me, other = runner.learn_seat, "player_1" if runner.learn_seat == "player_0" else "player_0"
+    state.board.lichen[:] = 0
+    state.board.lichen_strains[:] = -1
+    assert runner._learner_result(state) == {"learner_result": 0.5, "learner_lichen_share": 0.5}
+    _set_lichen(state, me, 30, (0, 0))
+    _set_lichen(state, other, 10, (0, 1))
+    assert runner._learner_result(state) == {"learner_result": 1.0, "learner_lichen_share": 0.75}
+    _set_lichen(state, other, 50, (0, 1))
+    assert runner._learner_result(state)["learner_result"] == 0.0
+    # Without a factory the learner loses, whatever its lichen.
+    _set_lichen(state, other, 10, (0, 1))
+    state.factories[me] = {}
+    assert runner._learner_result(state)["learner_result"] == 0.0
+
+
+def test_self_play_games_have_no_learner_result():
+    runner = build_runners(cfg(opponent="selfplay", max_episode_length=2), [0])[0]
+    runner.reset()
+    res = None
+    while res is None or not res.ended:
+        res = runner.step([np.zeros(len(runner.unit_ids[p]), dtype=np.int64) for p in runner.seats])
+    assert "learner_result" not in res.episode and "ice_transferred" in res.episode
