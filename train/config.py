@@ -58,6 +58,7 @@ class TrainConfig:
     reward_ice_dug: float = 0.025  # per ice dug (0.1 per water-equivalent)
     reward_ore_dug: float = 0.0  # per ore dug
     reward_power_pickup: float = 0.0  # per 100 power picked up by a robot below a quarter battery
+    reward_rubble_cleared: float = 0.0  # per rubble dug away near an own factory (room for lichen)
     reward_death: float = -1.0  # a robot destroyed
     reward_water_gained: float = 0.0  # team: per unit of factory water gained
     reward_factory_alive: float = 0.0  # team: per factory alive per step

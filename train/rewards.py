@@ -4,6 +4,8 @@ Own terms are per robot (unit) of the player at step t, measured against the sam
   ice_dug / ore_dug            cargo gained while standing still on an ice / ore tile
   ice_delivered / ore_delivered cargo lost while on or next to one of its own factories
   power_pickup                 power gained on its own factory while below a quarter battery (per 100 power)
+  rubble_cleared               rubble dug away near one of its own factories (within RUBBLE_DISTANCE of the
+                               footprint, not on ice or ore): room for lichen to spread into
   death                        the robot is gone at t + 1
 Team terms are per player:
   water_gained                 factory water gained (sum over factories, positive part)
@@ -19,9 +21,10 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from lux.resources import RUBBLE_DISTANCE
 from lux.state import GameState
 
-OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "death")
+OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "rubble_cleared", "death")
 TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen")
 LOW_POWER_SHARE = 0.25
 
@@ -57,6 +60,18 @@ def _home_maps(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray]:
     return on, near
 
 
+def lichen_zone(state: GameState, player: str, reach: int = RUBBLE_DISTANCE) -> np.ndarray:
+    """bool [W, H]: tiles within `reach` (Manhattan) of one of the player's factory footprints, where the
+    factory's lichen spreads first."""
+    w, h = state.board.rubble.shape
+    xs, ys = np.arange(w)[:, None], np.arange(h)[None, :]
+    zone = np.zeros((w, h), dtype=bool)
+    for f in state.factories.get(player, {}).values():
+        gap = np.maximum(np.abs(xs - int(f.pos[0])) - 1, 0) + np.maximum(np.abs(ys - int(f.pos[1])) - 1, 0)
+        zone |= gap <= reach
+    return zone
+
+
 def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[str], weights: object,
                  game_over: bool) -> StepRewards:
     """Rewards of `player` for the step from `prev` to `nxt` (`weights` has the config's reward_* fields)."""
@@ -68,6 +83,7 @@ def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[st
     after = nxt.units.get(player, {})
     board = prev.board
     on_home, near_home = _home_maps(prev, player)
+    zone = lichen_zone(prev, player) if w["rubble_cleared"] else None
     for i, uid in enumerate(unit_ids):
         u0 = before.get(uid)
         if u0 is None:
@@ -88,6 +104,10 @@ def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[st
                 got["ice_delivered"] = float(-d_ice)
             if near_home[x, y] and d_ore < 0:
                 got["ore_delivered"] = float(-d_ore)
+            if zone is not None and still and zone[x, y] and not (board.ice[x, y] or board.ore[x, y]):
+                cleared = int(board.rubble[x, y]) - int(nxt.board.rubble[x, y])
+                if cleared > 0:
+                    got["rubble_cleared"] = float(cleared)
             if on_home[x, y] and u0.power < LOW_POWER_SHARE * u0.cfg.BATTERY_CAPACITY and u1.power > u0.power:
                 got["power_pickup"] = (u1.power - u0.power) / 100.0
         for name, amount in got.items():

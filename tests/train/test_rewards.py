@@ -18,14 +18,14 @@ def unit(uid, pos, ice=0, ore=0, power=100, kind="LIGHT"):
                  "cargo": {"ice": ice, "ore": ore, "water": 0, "metal": 0}, "action_queue": []}
 
 
-def state(units, factories=None, step=10, water=100):
+def state(units, factories=None, step=10, water=100, rubble=None):
     ice = np.zeros((SIZE, SIZE), dtype=np.int64)
     ice[2, 2] = 1
     home = {"team_id": 0, "strain_id": 0, "pos": [6, 6], "power": 500,
             "cargo": {"ice": 0, "ore": 0, "water": water, "metal": 0}}
     facs = {"factory_0": home} if factories is None else factories
     obs = {
-        "board": {"rubble": np.zeros((SIZE, SIZE)), "ice": ice, "ore": np.zeros((SIZE, SIZE)),
+        "board": {"rubble": np.zeros((SIZE, SIZE)) if rubble is None else rubble, "ice": ice, "ore": np.zeros((SIZE, SIZE)),
                   "lichen": np.zeros((SIZE, SIZE)), "lichen_strains": -np.ones((SIZE, SIZE)),
                   "factories_per_team": 1},
         "units": {"player_0": dict(units), "player_1": {}},
@@ -68,6 +68,23 @@ def test_power_pickup_only_when_low():
     after = state([unit("unit_1", (6, 6), power=110), unit("unit_2", (5, 5), power=150)], step=11)
     r = step_rewards(state([low, high]), after, "player_0", ["unit_1", "unit_2"], w, game_over=False)
     np.testing.assert_allclose(r.own, [0.5 * 1.0, 0.0])
+
+
+def test_rubble_cleared_only_near_own_factories_and_off_resources():
+    w = weights(reward_rubble_cleared=0.1)
+    rubble = np.zeros((SIZE, SIZE))
+    rubble[6, 10] = rubble[0, 0] = rubble[2, 2] = 50  # 4 from the footprint; 10 from it; an ice tile
+    dug = rubble.copy()
+    dug[6, 10] = dug[0, 0] = dug[2, 2] = 48
+    robots = [unit("unit_1", (6, 10)), unit("unit_2", (0, 0)), unit("unit_3", (2, 2))]
+    r = step_rewards(state(robots, rubble=rubble), state(robots, step=11, rubble=dug), "player_0",
+                     ["unit_1", "unit_2", "unit_3"], w, game_over=False)
+    np.testing.assert_allclose(r.own, [0.1 * 2, 0.0, 0.0])
+    assert r.terms["rubble_cleared"] == pytest.approx(0.2)
+    # Off by default: the same dig earns nothing.
+    r = step_rewards(state(robots, rubble=rubble), state(robots, step=11, rubble=dug), "player_0",
+                     ["unit_1", "unit_2", "unit_3"], weights(), game_over=False)
+    np.testing.assert_allclose(r.own, [0.0, 0.0, 0.0])
 
 
 def test_team_terms_factory_lost_water_and_survival():
