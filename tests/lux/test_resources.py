@@ -1,30 +1,20 @@
 from __future__ import annotations
 
-import numpy as np
-
 from lux import actions as A
 from lux.config import GameConfig
 from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
 from lux.state import GameState
+from tests.helpers import boards
 
 
 def _state(ice_tiles, rubble_tiles=(), robot=(10, 10), n=24) -> GameState:
     """One factory at (5, 5), one heavy at `robot`, ice and rubble where given."""
-    z = np.zeros((n, n), dtype=np.int64)
-    board = {"rubble": z.copy(), "ice": z.copy(), "ore": z.copy(), "lichen": z.copy(),
-             "lichen_strains": z.copy() - 1, "valid_spawns_mask": np.zeros((n, n), bool), "factories_per_team": 1}
+    board = boards.empty_board(n)
     for t in ice_tiles:
         board["ice"][t] = 1
     for t in rubble_tiles:
         board["rubble"][t] = 20
-    unit = {"team_id": 0, "unit_type": "HEAVY", "pos": list(robot), "power": 1000,
-            "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
-    factory = {"team_id": 0, "strain_id": 0, "pos": [5, 5], "power": 1000,
-               "cargo": {"ice": 0, "ore": 0, "water": 100, "metal": 0}}
-    obs = {"board": board, "units": {"player_0": {"unit_1": unit}, "player_1": {}},
-           "factories": {"player_0": {"factory_0": factory}, "player_1": {}},
-           "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
-           "real_env_steps": 10}
+    obs = boards.observation(board, {"unit_1": boards.robot(robot)}, {"factory_0": boards.factory((5, 5))})
     return GameState.from_obs(obs, GameConfig(map_size=n))
 
 

@@ -11,6 +11,7 @@ from lux.config import GameConfig
 from lux.state import GameState
 from magma_policy import actions as A
 from magma_policy.features import encode
+from tests.helpers import boards
 from tests.magma_policy.conftest import UnitActionCounter
 
 
@@ -82,21 +83,12 @@ def test_masked_out_engine_violations_are_rejected(game48, game64):
 
 def _lone_robot_state(unit_type="HEAVY", power=3000, pos=(5, 5), ice=0, cargo_ice=0, rubble=0, queue=()):
     """A tiny 10x10 board with one own factory at (2, 2) and one robot."""
-    cfg = GameConfig(map_size=10)
-    z = np.zeros((10, 10), dtype=np.int64)
-    board = {"rubble": z.copy(), "ice": z.copy(), "ore": z.copy(), "lichen": z.copy(),
-             "lichen_strains": z.copy() - 1, "valid_spawns_mask": np.zeros((10, 10), bool), "factories_per_team": 1}
+    board = boards.empty_board(10)
     board["ice"][pos] = ice
     board["rubble"][pos] = rubble
-    unit = {"team_id": 0, "unit_type": unit_type, "pos": list(pos), "power": power,
-            "cargo": {"ice": cargo_ice, "ore": 0, "water": 0, "metal": 0}, "action_queue": [list(q) for q in queue]}
-    factory = {"team_id": 0, "strain_id": 0, "pos": [2, 2], "power": 1000,
-               "cargo": {"ice": 0, "ore": 0, "water": 100, "metal": 0}}
-    obs = {"board": board, "units": {"player_0": {"unit_1": unit}, "player_1": {}},
-           "factories": {"player_0": {"factory_0": factory}, "player_1": {}},
-           "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
-           "real_env_steps": 10}
-    return GameState.from_obs(obs, cfg)
+    unit = boards.robot(pos, unit_type=unit_type, power=power, ice=cargo_ice, queue=queue)
+    obs = boards.observation(board, {"unit_1": unit}, {"factory_0": boards.factory((2, 2))})
+    return GameState.from_obs(obs, GameConfig(map_size=10))
 
 
 def test_power_saving_masks():

@@ -6,6 +6,7 @@ import pytest
 
 from lux.config import GameConfig
 from lux.state import GameState
+from tests.helpers import boards
 from train.config import PRESETS, TrainConfig
 from train.rewards import step_rewards
 
@@ -14,26 +15,16 @@ SIZE = 12
 
 
 def unit(uid, pos, ice=0, ore=0, power=100, kind="LIGHT"):
-    return uid, {"team_id": 0, "unit_type": kind, "pos": list(pos), "power": power,
-                 "cargo": {"ice": ice, "ore": ore, "water": 0, "metal": 0}, "action_queue": []}
+    return uid, boards.robot(pos, unit_type=kind, power=power, ice=ice, ore=ore)
 
 
 def state(units, factories=None, step=10, water=100, rubble=None):
-    ice = np.zeros((SIZE, SIZE), dtype=np.int64)
-    ice[2, 2] = 1
-    home = {"team_id": 0, "strain_id": 0, "pos": [6, 6], "power": 500,
-            "cargo": {"ice": 0, "ore": 0, "water": water, "metal": 0}}
-    facs = {"factory_0": home} if factories is None else factories
-    obs = {
-        "board": {"rubble": np.zeros((SIZE, SIZE)) if rubble is None else rubble, "ice": ice, "ore": np.zeros((SIZE, SIZE)),
-                  "lichen": np.zeros((SIZE, SIZE)), "lichen_strains": -np.ones((SIZE, SIZE)),
-                  "factories_per_team": 1},
-        "units": {"player_0": dict(units), "player_1": {}},
-        "factories": {"player_0": facs, "player_1": {}},
-        "teams": {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1}},
-        "real_env_steps": step,
-    }
-    return GameState.from_obs(obs, CFG)
+    board = boards.empty_board(SIZE)
+    board["ice"][2, 2] = 1
+    if rubble is not None:
+        board["rubble"] = rubble
+    facs = {"factory_0": boards.factory((6, 6), power=500, water=water)} if factories is None else factories
+    return GameState.from_obs(boards.observation(board, dict(units), facs, step=step), CFG)
 
 
 def weights(**kw):
