@@ -16,19 +16,27 @@ KAGGLE = dict(map_size=48, MIN_FACTORIES=2, MAX_FACTORIES=5)
 NEURIPS: Dict[str, int] = {}
 
 
-class InvalidActionCounter:
-    """Counts the actions the engine throws away as invalid, per team id, by wrapping its validator."""
+UNIT_ACTION_TYPES = ("transfer", "dig", "pickup", "move", "self_destruct", "recharge")
+
+
+class ActionCounter:
+    """Counts the actions the engine's validator receives and keeps, by wrapping luxai_s2.env.validate_actions:
+    `count` all rejected actions (robots and factories), `seen` / `kept` / `rejected` robot actions only."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.seen = 0
+        self.kept = 0
         self._original = luxai_s2.env.validate_actions
 
-    def __enter__(self) -> InvalidActionCounter:
+    def __enter__(self) -> ActionCounter:
         original = self._original
 
         def counting(env_cfg, state, actions_by_type, verbose=1):
             valid = original(env_cfg, state, actions_by_type, verbose=0)
             self.count += sum(len(v) for v in actions_by_type.values()) - sum(len(v) for v in valid.values())
+            self.seen += sum(len(actions_by_type[k]) for k in UNIT_ACTION_TYPES)
+            self.kept += sum(len(valid[k]) for k in UNIT_ACTION_TYPES)
             return valid
 
         luxai_s2.env.validate_actions = counting
@@ -36,6 +44,10 @@ class InvalidActionCounter:
 
     def __exit__(self, *exc) -> None:
         luxai_s2.env.validate_actions = self._original
+
+    @property
+    def rejected(self) -> int:
+        return self.seen - self.kept
 
 
 def play(seed: int, game: Dict[str, int], steps: int = 1000,

@@ -3,43 +3,13 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-import luxai_s2.env
 import numpy as np
 import pytest
 
 from magma_policy.actions import decode
 from magma_policy.features import encode
+from tests.game import ActionCounter
 from tests.magma_policy.games import KAGGLE, NEURIPS, play
-
-UNIT_ACTION_TYPES = ("transfer", "dig", "pickup", "move", "self_destruct", "recharge")
-
-
-class UnitActionCounter:
-    """Counts robot actions the engine's validator receives and keeps, by wrapping luxai_s2.env.validate_actions."""
-
-    def __init__(self) -> None:
-        self.seen = 0
-        self.kept = 0
-        self._original = luxai_s2.env.validate_actions
-
-    def __enter__(self) -> UnitActionCounter:
-        original = self._original
-
-        def counting(env_cfg, state, actions_by_type, verbose=1):
-            valid = original(env_cfg, state, actions_by_type, verbose=0)
-            self.seen += sum(len(actions_by_type[k]) for k in UNIT_ACTION_TYPES)
-            self.kept += sum(len(valid[k]) for k in UNIT_ACTION_TYPES)
-            return valid
-
-        luxai_s2.env.validate_actions = counting
-        return self
-
-    def __exit__(self, *exc) -> None:
-        luxai_s2.env.validate_actions = self._original
-
-    @property
-    def rejected(self) -> int:
-        return self.seen - self.kept
 
 
 class RecordedGame:
@@ -59,7 +29,7 @@ class RecordedGame:
 
         import copy
 
-        with UnitActionCounter() as counter:
+        with ActionCounter() as counter:
             for env, states in play(seed, game, steps, policy):
                 self.states.append(states["player_0"])
                 if len(self.states) % 15 == 0 and len(self.envs) < 3:

@@ -11,8 +11,8 @@ from lux.config import GameConfig
 from lux.state import GameState
 from magma_policy import actions as A
 from magma_policy.features import encode
+from tests.game import ActionCounter
 from tests.helpers import boards
-from tests.magma_policy.conftest import UnitActionCounter
 
 
 @pytest.mark.parametrize("name", ["game48", "game64"])
@@ -48,7 +48,7 @@ def _state(env, player="player_0"):
 
 def _engine_rejects(env, player, uid, queue) -> bool:
     trial = copy.deepcopy(env)
-    with UnitActionCounter() as counter:
+    with ActionCounter() as counter:
         trial.step({player: {uid: queue}, "player_1" if player == "player_0" else "player_0": {}})
     assert counter.seen >= 1
     return counter.rejected >= 1

@@ -144,7 +144,7 @@ def test_runtime_modules_do_not_import_torch():
 
 
 def test_policy_plays_a_short_game_without_rejected_actions(exported):
-    from tests.magma_policy.conftest import UnitActionCounter
+    from tests.game import ActionCounter
     from tests.magma_policy.games import KAGGLE, play
 
     path, _ = exported
@@ -157,7 +157,7 @@ def test_policy_plays_a_short_game_without_rejected_actions(exported):
         turns.append(len(queues))
         return queues
 
-    with UnitActionCounter() as counter:
+    with ActionCounter() as counter:
         steps = sum(1 for _ in play(11, KAGGLE, 40, policy))
     assert steps == 40 and sum(turns) > 0
     assert counter.seen > 0 and counter.rejected == 0

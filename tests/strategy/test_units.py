@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lux import actions as A
-from tests.game import KAGGLE, NEURIPS, InvalidActionCounter, play_to_end
+from tests.game import KAGGLE, NEURIPS, ActionCounter, play_to_end
 
 
 def next_tile(unit, queue):
@@ -26,7 +26,7 @@ def test_no_own_collisions_and_no_invalid_actions(game):
             if len(tiles) != len(set(tiles)):
                 collisions.append((state.real_env_steps, player))
 
-    with InvalidActionCounter() as invalid:
+    with ActionCounter() as invalid:
         env, step = play_to_end(seed=4, game=game, steps=300, on_step=check)
     assert collisions == []
     assert invalid.count == 0
