@@ -1,0 +1,117 @@
+"""Where lichen comes from: one player's robots driven by a policy, the other's by the heuristic controller.
+
+    python tools/lichen_report.py --weights weights/policy.onnx --seeds 0,3 --config neurips
+
+Plays in-process games (the training env: our bidding, placement and factory heuristics for both seats) and
+prints per player what separates the lichen of two teams that deliver the same ice: the lichen and the tiles it
+covers at the end, the water left unspent in the factories, the rubble our robots dug away (lichen only spreads
+onto tiles without rubble), and the ice delivered to each factory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from lux.state import PLAYERS, GameState, opponent  # noqa: E402
+from strategy.units import HeuristicUnitController  # noqa: E402
+from train.env import LuxGame  # noqa: E402
+from train.evaluate import parse_seeds  # noqa: E402
+from train.rewards import lichen_of  # noqa: E402
+
+Controller = Callable[[GameState, str], Dict[str, Any]]
+
+
+@dataclass
+class PlayerReport:
+    controller: str
+    lichen: int = 0
+    lichen_tiles: int = 0
+    water_left: int = 0
+    rubble_dug: int = 0
+    ice_by_factory: Dict[str, int] = field(default_factory=dict)
+    factories_lost: List[str] = field(default_factory=list)
+
+
+def _track_step(prev: GameState, nxt: GameState, player: str, report: PlayerReport) -> None:
+    """Add one step's rubble dug (robot stayed on a tile without ice or ore whose rubble fell) and ice handed
+    to a factory (cargo ice lost on or next to it) to the report."""
+    factories = prev.factories.get(player, {})
+    for fid in factories:
+        if fid not in nxt.factories.get(player, {}):
+            report.factories_lost.append(fid)
+    for uid, before in prev.units.get(player, {}).items():
+        after = nxt.units.get(player, {}).get(uid)
+        if after is None:
+            continue
+        x, y = int(before.pos[0]), int(before.pos[1])
+        stayed = (before.pos == after.pos).all()
+        if stayed and not (prev.board.ice[x, y] or prev.board.ore[x, y]):
+            report.rubble_dug += max(int(prev.board.rubble[x, y]) - int(nxt.board.rubble[x, y]), 0)
+        if after.cargo.ice < before.cargo.ice and factories:
+            near = min(factories.values(), key=lambda f: f.distance_to(before.pos))
+            if near.distance_to(before.pos) <= 1:
+                report.ice_by_factory[near.unit_id] = (report.ice_by_factory.get(near.unit_id, 0)
+                                                       + before.cargo.ice - after.cargo.ice)
+
+
+def play_report(controllers: Dict[str, Controller], names: Dict[str, str], seed: int, kaggle: bool,
+                max_steps: int = 1000) -> Dict[str, PlayerReport]:
+    """One game with the given robot controllers per seat; the report of each player at its end."""
+    game = LuxGame(seed, kaggle_ratio=1.0 if kaggle else 0.0, max_episode_length=max_steps, allow_watering=True,
+                   fixed_seed=seed)
+    state = game.reset()
+    reports = {p: PlayerReport(names[p]) for p in PLAYERS}
+    over = False
+    while not over:
+        prev = state
+        state, over = game.step({p: controllers[p](prev, p) for p in PLAYERS})
+        for p in PLAYERS:
+            _track_step(prev, state, p, reports[p])
+    for p, report in reports.items():
+        team = state.teams[p]
+        tiles = state.board.lichen_tiles_of(team.factory_strains) & (state.board.lichen > 0)
+        report.lichen = lichen_of(state, p)
+        report.lichen_tiles = int(tiles.sum())
+        report.water_left = int(sum(f.cargo.water for f in state.factories.get(p, {}).values()))
+    return reports
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", default="weights/policy.onnx", help="the policy's ONNX file")
+    parser.add_argument("--seeds", default="0", help="game seeds, e.g. 0-3 or 0,3")
+    parser.add_argument("--config", choices=("kaggle", "neurips"), default="kaggle")
+    parser.add_argument("--policy-seat", choices=PLAYERS, default="player_0")
+    parser.add_argument("--steps", type=int, default=1000, help="real steps a game lasts")
+    args = parser.parse_args(argv)
+    from magma_policy.runtime import load_policy
+
+    try:
+        seeds = parse_seeds(args.seeds)
+        policy = load_policy(args.weights)
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+    heuristic = HeuristicUnitController()
+    seat, other = args.policy_seat, opponent(args.policy_seat)
+    controllers = {seat: lambda s, p: policy.act(s, p, greedy=True), other: heuristic.act}
+    names = {seat: "policy", other: "heuristic"}
+    print("| seed | player | robots | lichen | lichen tiles | water left | rubble dug | ice delivered "
+          "(per factory) | factories lost |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for game_seed in seeds:
+        for p, r in play_report(controllers, names, game_seed, args.config == "kaggle", args.steps).items():
+            per_factory = ", ".join("%d" % v for _, v in sorted(r.ice_by_factory.items()))
+            print("| %d | %s | %s | %d | %d | %d | %d | %d (%s) | %d |" % (
+                game_seed, p, r.controller, r.lichen, r.lichen_tiles, r.water_left, r.rubble_dug,
+                sum(r.ice_by_factory.values()), per_factory, len(r.factories_lost)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
