@@ -27,6 +27,8 @@ DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weig
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
 # Overrides the weights file (evaluating other weights with the same agent).
 WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"
+# "1": robots sample their actions from the policy instead of taking the most likely one (as in training).
+SAMPLING_ENV = "LUX_POLICY_SAMPLING"
 SLOW_TURN_S = 1.5  # a turn slower than this switches robots to the heuristic controller
 LOW_OVERAGE_S = 10.0  # so does an overage pool below this
 
@@ -37,8 +39,11 @@ def log(message: str) -> None:
 
 class Agent:
     def __init__(self, player: str, env_cfg: Dict[str, Any], weights_path: Optional[str] = None,
-                 unit_controller: str = "auto") -> None:
+                 unit_controller: str = "auto", sample_actions: Optional[bool] = None) -> None:
         self.player = player
+        if sample_actions is None:
+            sample_actions = os.environ.get(SAMPLING_ENV, "0").strip().lower() in ("1", "true", "yes")
+        self.greedy = not sample_actions
         self.cfg = GameConfig.from_dict(env_cfg) if env_cfg else GameConfig()
         self.heuristic = HeuristicUnitController()
         self.policy = None
@@ -122,7 +127,7 @@ class Agent:
         """Robot queues from the policy, or from the heuristic controller once the policy is gone or fails."""
         if self.policy is not None:
             try:
-                return self.policy.act(state, self.player, greedy=True)
+                return self.policy.act(state, self.player, greedy=self.greedy)
             except Exception as exc:
                 log("step %d: policy failed (%s: %s); heuristic controller from now on"
                     % (step, type(exc).__name__, exc))

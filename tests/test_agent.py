@@ -35,6 +35,7 @@ class FakePolicy:
 
     def act(self, state, player, greedy=True):
         self.calls += 1
+        self.greedy = greedy
         if self.error is not None:
             raise self.error
         time.sleep(self.delay)
@@ -72,6 +73,19 @@ def test_policy_drives_robots_when_weights_load(midgame, fake_runtime):
     assert robots and {k for k in actions if k in robots} == robots
     assert all(actions[uid] == [[5, 0, 0, 150, 0, 1]] for uid in robots)
     assert all(actions[k] in (BUILD_LIGHT, BUILD_HEAVY, WATER_LICHEN) for k in actions if k.startswith("factory_"))
+
+
+def test_robots_take_the_most_likely_action_unless_sampling_is_asked_for(midgame, fake_runtime, monkeypatch):
+    env_cfg, obs = midgame
+    weights, _ = fake_runtime
+    monkeypatch.delenv(agent_module.SAMPLING_ENV, raising=False)
+    default = Agent("player_0", env_cfg, weights_path=weights)
+    default.act(50, obs)
+    assert default.policy.greedy is True
+    monkeypatch.setenv(agent_module.SAMPLING_ENV, "1")
+    sampling = Agent("player_0", env_cfg, weights_path=weights)
+    sampling.act(50, obs)
+    assert sampling.policy.greedy is False
 
 
 def test_heuristic_when_weights_are_missing(midgame, tmp_path, capsys, monkeypatch):
