@@ -42,3 +42,16 @@ def robot_tiles_this_step(units: Sequence, new_queues: Optional[Dict[str, List[L
             dx, dy = deltas[int(queue[0][1])]
             tiles.add((x + dx, y + dy))
     return tiles
+
+
+FAILED_SCORE = -1000  # the engine's final reward of a player that failed (errored, sent a rejected action, or
+# lost every factory)
+
+
+def decide_winner(scores: Dict[str, float]) -> Optional[str]:
+    """The engine's rule: the higher final reward wins (lichen; FAILED_SCORE for a failed player); equal is a
+    draw (None)."""
+    (a_name, a), (b_name, b) = sorted(scores.items())
+    if a == b:
+        return None
+    return a_name if a > b else b_name

@@ -22,7 +22,7 @@ from lux.state import PLAYERS, GameState, opponent  # noqa: E402
 from strategy.units import HeuristicUnitController  # noqa: E402
 from train.env import LuxGame  # noqa: E402
 from train.evaluate import parse_seeds  # noqa: E402
-from train.rewards import lichen_of  # noqa: E402
+from train.rewards import lichen_of, rubble_dug  # noqa: E402
 
 Controller = Callable[[GameState, str], Dict[str, Any]]
 
@@ -49,10 +49,7 @@ def _track_step(prev: GameState, nxt: GameState, player: str, report: PlayerRepo
         after = nxt.units.get(player, {}).get(uid)
         if after is None:
             continue
-        x, y = int(before.pos[0]), int(before.pos[1])
-        stayed = (before.pos == after.pos).all()
-        if stayed and not (prev.board.ice[x, y] or prev.board.ore[x, y]):
-            report.rubble_dug += max(int(prev.board.rubble[x, y]) - int(nxt.board.rubble[x, y]), 0)
+        report.rubble_dug += rubble_dug(prev, nxt, before, after)
         if after.cargo.ice < before.cargo.ice and factories:
             near = min(factories.values(), key=lambda f: f.distance_to(before.pos))
             if near.distance_to(before.pos) <= 1:

@@ -29,13 +29,13 @@ from luxai_runner.bot import Bot
 from luxai_runner.episode import Episode, EpisodeConfig, ReplayConfig
 from luxai_s2 import LuxAI_S2
 
+from lux.rules import FAILED_SCORE, decide_winner
+
 PLAYERS = ("player_0", "player_1")
 GAME_CONFIGS: Dict[str, Dict[str, Any]] = {
     "kaggle": dict(map_size=48, MIN_FACTORIES=2, MAX_FACTORIES=5),
     "neurips": {},  # the luxai_s2 3.0.1 defaults: 64x64, 4-10 factories a team
 }
-# The engine's score for a player that failed (errored, sent a rejected action, or lost every factory).
-FAILED_SCORE = -1000
 # (seconds per turn, overage pool in seconds)
 RUNNER_TIMING = (9.0, 600.0)
 KAGGLE_TIMING = (3.0, 60.0)
@@ -86,14 +86,6 @@ class GameResult:
             if self.players[player].agent == agent:
                 return player
         return None
-
-
-def decide_winner(scores: Dict[str, float]) -> Optional[str]:
-    """The engine's rule: the higher final reward wins (lichen; a failed player scores -1000); equal is a draw."""
-    a, b = scores[PLAYERS[0]], scores[PLAYERS[1]]
-    if a == b:
-        return None
-    return PLAYERS[0] if a > b else PLAYERS[1]
 
 
 def count_rejected(before: Dict[str, list], after: Dict[str, list]) -> Counter:

@@ -22,7 +22,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from lux.resources import RUBBLE_DISTANCE
-from lux.state import GameState
+from lux.state import GameState, Unit
 
 OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "rubble_cleared", "death")
 TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen")
@@ -72,6 +72,14 @@ def lichen_zone(state: GameState, player: str, reach: int = RUBBLE_DISTANCE) -> 
     return zone
 
 
+def rubble_dug(prev: GameState, nxt: GameState, before: Unit, after: Unit) -> int:
+    """Rubble a robot dug away during the step: it stayed on a tile without ice or ore whose rubble fell."""
+    x, y = int(before.pos[0]), int(before.pos[1])
+    if not np.array_equal(before.pos, after.pos) or prev.board.ice[x, y] or prev.board.ore[x, y]:
+        return 0
+    return max(int(prev.board.rubble[x, y]) - int(nxt.board.rubble[x, y]), 0)
+
+
 def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[str], weights: object,
                  game_over: bool) -> StepRewards:
     """Rewards of `player` for the step from `prev` to `nxt` (`weights` has the config's reward_* fields)."""
@@ -104,10 +112,9 @@ def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[st
                 got["ice_delivered"] = float(-d_ice)
             if near_home[x, y] and d_ore < 0:
                 got["ore_delivered"] = float(-d_ore)
-            if zone is not None and still and zone[x, y] and not (board.ice[x, y] or board.ore[x, y]):
-                cleared = int(board.rubble[x, y]) - int(nxt.board.rubble[x, y])
-                if cleared > 0:
-                    got["rubble_cleared"] = float(cleared)
+            cleared = rubble_dug(prev, nxt, u0, u1) if zone is not None and zone[x, y] else 0
+            if cleared > 0:
+                got["rubble_cleared"] = float(cleared)
             if on_home[x, y] and u0.power < LOW_POWER_SHARE * u0.cfg.BATTERY_CAPACITY and u1.power > u0.power:
                 got["power_pickup"] = (u1.power - u0.power) / 100.0
         for name, amount in got.items():

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from lux.rules import FAILED_SCORE, decide_winner
 from lux.state import PLAYERS, GameState, opponent
 from strategy.units import HeuristicUnitController
 from train.env import LuxGame
@@ -117,12 +118,10 @@ class GameRunner:
         """Against the heuristic controller: the learning seat's result (1 win, 0.5 draw, 0 loss; a player
         without factories loses, else more lichen wins) and its share of the lichen."""
         me, other = self.learn_seat, opponent(self.learn_seat)
-        alive = {p: bool(state.factories.get(p)) for p in (me, other)}
         lichen = {p: lichen_of(state, p) for p in (me, other)}
-        if alive[me] != alive[other]:
-            result = 1.0 if alive[me] else 0.0
-        else:
-            result = 1.0 if lichen[me] > lichen[other] else 0.5 if lichen[me] == lichen[other] else 0.0
+        scores = {p: lichen[p] if state.factories.get(p) else FAILED_SCORE for p in (me, other)}
+        winner = decide_winner(scores)
+        result = 0.5 if winner is None else float(winner == me)
         total = lichen[me] + lichen[other]
         return {"learner_result": result, "learner_lichen_share": lichen[me] / total if total else 0.5}
 

@@ -16,7 +16,6 @@ from train.arena import (
     agent_with_env,
     count_rejected,
     counting_invalid_actions,
-    decide_winner,
     play_game,
 )
 from train.evaluate import markdown_table, parse_seeds, plot_learning_curve, read_curves, summarise, wilson_interval
@@ -60,13 +59,6 @@ def scripted_agent(folder, metal=150, water=150, build_turns=1, crash_at=-1, fac
     path.write_text(SCRIPTED_AGENT.format(metal=metal, water=water, build_turns=build_turns, crash_at=crash_at,
                                           factory_action=factory_action, place=place))
     return str(path)
-
-
-def test_decide_winner_follows_engine_scores():
-    assert decide_winner({"player_0": 120, "player_1": 80}) == "player_0"
-    assert decide_winner({"player_0": -1000, "player_1": 0}) == "player_1"
-    assert decide_winner({"player_0": 55, "player_1": 55}) is None
-    assert decide_winner({"player_0": -1000, "player_1": -1000}) is None
 
 
 def _env_in_game(seed=0) -> ArenaEnv:
