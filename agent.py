@@ -27,8 +27,9 @@ DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weig
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
 # Overrides the weights file (evaluating other weights with the same agent).
 WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"
-# "1": robots sample their actions from the policy instead of taking the most likely one (as in training).
-SAMPLING_ENV = "LUX_POLICY_SAMPLING"
+# Robots sample their actions from softmax(logits / T): 0 (default) takes the most likely action, 1 samples as
+# in training.
+TEMPERATURE_ENV = "LUX_POLICY_TEMPERATURE"
 SLOW_TURN_S = 1.5  # a turn slower than this switches robots to the heuristic controller
 LOW_OVERAGE_S = 10.0  # so does an overage pool below this
 
@@ -39,11 +40,9 @@ def log(message: str) -> None:
 
 class Agent:
     def __init__(self, player: str, env_cfg: Dict[str, Any], weights_path: Optional[str] = None,
-                 unit_controller: str = "auto", sample_actions: Optional[bool] = None) -> None:
+                 unit_controller: str = "auto", temperature: Optional[float] = None) -> None:
         self.player = player
-        if sample_actions is None:
-            sample_actions = os.environ.get(SAMPLING_ENV, "0").strip().lower() in ("1", "true", "yes")
-        self.greedy = not sample_actions
+        self.temperature = self._temperature() if temperature is None else temperature
         self.cfg = GameConfig.from_dict(env_cfg) if env_cfg else GameConfig()
         self.heuristic = HeuristicUnitController()
         self.policy = None
@@ -54,6 +53,18 @@ class Agent:
         if controller != "heuristic":
             path = weights_path or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS
             self.policy = self._load_policy(path, required=controller == "policy")
+
+    @staticmethod
+    def _temperature() -> float:
+        text = os.environ.get(TEMPERATURE_ENV, "").strip()
+        try:
+            value = float(text) if text else 0.0
+        except ValueError:
+            value = -1.0
+        if not value >= 0:  # also refuses nan
+            log("%s=%r is not a number >= 0; robots take the most likely action" % (TEMPERATURE_ENV, text))
+            return 0.0
+        return value
 
     @staticmethod
     def _load_policy(path: str, required: bool) -> Any:
@@ -127,7 +138,7 @@ class Agent:
         """Robot queues from the policy, or from the heuristic controller once the policy is gone or fails."""
         if self.policy is not None:
             try:
-                return self.policy.act(state, self.player, greedy=self.greedy)
+                return self.policy.act(state, self.player, temperature=self.temperature)
             except Exception as exc:
                 log("step %d: policy failed (%s: %s); heuristic controller from now on"
                     % (step, type(exc).__name__, exc))

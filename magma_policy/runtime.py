@@ -66,24 +66,28 @@ class PolicyRuntime:
         logits, unit_value = self._run(feeds)
         return np.asarray(logits, dtype=np.float32), np.asarray(unit_value, dtype=np.float32).reshape(n)
 
-    def choose(self, logits: np.ndarray, mask: np.ndarray, greedy: bool = True) -> np.ndarray:
-        """Action ids: argmax of the allowed logits, or a sample from their softmax."""
+    def choose(self, logits: np.ndarray, mask: np.ndarray, temperature: float = 0.0) -> np.ndarray:
+        """Action ids among the allowed ones: the most likely at temperature 0, else a sample from
+        softmax(logits / temperature) (1.0 is the distribution the policy was trained with; lower values
+        keep most of its choices and drop the rare ones)."""
+        if temperature < 0:
+            raise ValueError("temperature must be >= 0, got %s" % temperature)
         masked = np.where(mask, logits, -np.inf)
-        if greedy:
+        if temperature == 0:
             return masked.argmax(axis=1).astype(np.int64)
-        z = masked - masked.max(axis=1, keepdims=True)
+        z = (masked - masked.max(axis=1, keepdims=True)) / temperature
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         u = self._rng.rand(len(p), 1)
         return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1).astype(np.int64)
 
-    def act(self, state: GameState, player: str, greedy: bool = True) -> Dict[str, List[List[int]]]:
-        """The robots' queues that change this turn."""
+    def act(self, state: GameState, player: str, temperature: float = 0.0) -> Dict[str, List[List[int]]]:
+        """The robots' queues that change this turn (see `choose` for the temperature)."""
         features = encode(state, player)
         if not features.unit_ids:
             return {}
         logits, _ = self.evaluate(features)
-        chosen = self.choose(logits, features.action_mask, greedy)
+        chosen = self.choose(logits, features.action_mask, temperature)
         return decode(state, player, features.unit_ids, chosen)
 
 

@@ -33,9 +33,9 @@ class FakePolicy:
     def __init__(self, delay=0.0, error=None):
         self.delay, self.error, self.calls = delay, error, 0
 
-    def act(self, state, player, greedy=True):
+    def act(self, state, player, temperature=0.0):
         self.calls += 1
-        self.greedy = greedy
+        self.temperature = temperature
         if self.error is not None:
             raise self.error
         time.sleep(self.delay)
@@ -75,17 +75,18 @@ def test_policy_drives_robots_when_weights_load(midgame, fake_runtime):
     assert all(actions[k] in (BUILD_LIGHT, BUILD_HEAVY, WATER_LICHEN) for k in actions if k.startswith("factory_"))
 
 
-def test_robots_take_the_most_likely_action_unless_sampling_is_asked_for(midgame, fake_runtime, monkeypatch):
+def test_robots_take_the_most_likely_action_unless_a_temperature_is_set(midgame, fake_runtime, monkeypatch, capsys):
     env_cfg, obs = midgame
     weights, _ = fake_runtime
-    monkeypatch.delenv(agent_module.SAMPLING_ENV, raising=False)
-    default = Agent("player_0", env_cfg, weights_path=weights)
-    default.act(50, obs)
-    assert default.policy.greedy is True
-    monkeypatch.setenv(agent_module.SAMPLING_ENV, "1")
-    sampling = Agent("player_0", env_cfg, weights_path=weights)
-    sampling.act(50, obs)
-    assert sampling.policy.greedy is False
+    for value, expected in ((None, 0.0), ("1", 1.0), ("0.5", 0.5), ("warm", 0.0), ("-1", 0.0), ("nan", 0.0)):
+        if value is None:
+            monkeypatch.delenv(agent_module.TEMPERATURE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(agent_module.TEMPERATURE_ENV, value)
+        agent = Agent("player_0", env_cfg, weights_path=weights)
+        agent.act(50, obs)
+        assert agent.policy.temperature == expected, value
+    assert "is not a number >= 0" in capsys.readouterr().err
 
 
 def test_heuristic_when_weights_are_missing(midgame, tmp_path, capsys, monkeypatch):

@@ -158,18 +158,27 @@ def markdown_table(rows: Sequence[Matchup]) -> str:
 
 
 WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"  # agent.py reads it: the policy weights file to play with
+TEMPERATURE_ENV = "LUX_POLICY_TEMPERATURE"  # agent.py reads it: 0 takes the most likely action, 1 samples
 
 
-def with_weights(agent: str, weights: str, folder: str) -> str:
-    """Our agent playing the policy in `weights`. The weights are loaded here first: an agent whose policy
-    does not load plays with the heuristic controller instead, and its games would be reported as the policy's.
+def with_weights(agent: str, weights: Optional[str], folder: str, temperature: Optional[float] = None) -> str:
+    """Our agent playing the policy in `weights` (None: its own), sampling at `temperature` (None: the agent's
+    default). The weights are loaded here first: an agent whose policy does not load plays with the heuristic
+    controller instead, and its games would be reported as the policy's.
     Raises FileNotFoundError, or the loader's SchemaMismatch / ValueError."""
     from magma_policy.runtime import load_policy
 
-    if not os.path.isfile(weights):
-        raise FileNotFoundError(f"weights not found: {weights}")
-    load_policy(weights)
-    return agent_with_env(agent, {WEIGHTS_ENV: os.path.abspath(weights), UNIT_CONTROLLER_ENV: "policy"}, folder)
+    env = {}
+    if weights is not None:
+        if not os.path.isfile(weights):
+            raise FileNotFoundError(f"weights not found: {weights}")
+        load_policy(weights)
+        env.update({WEIGHTS_ENV: os.path.abspath(weights), UNIT_CONTROLLER_ENV: "policy"})
+    if temperature is not None:
+        if not temperature >= 0:
+            raise ValueError(f"the agent's temperature must be >= 0, got {temperature}")
+        env[TEMPERATURE_ENV] = repr(float(temperature))
+    return agent_with_env(agent, env, folder) if env else agent
 
 
 def resolve_opponent(spec: str, agent: str, scratch: str) -> Tuple[str, str]:
@@ -206,12 +215,13 @@ def _result_from_dict(data: Dict[str, Any]) -> GameResult:
 
 def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs: Sequence[str],
              workers: int, out_dir: str, seats: Sequence[str] = PLAYERS,
-             timing: Tuple[float, float] = RUNNER_TIMING, log=print, agent_weights: Optional[str] = None
-             ) -> List[Matchup]:
+             timing: Tuple[float, float] = RUNNER_TIMING, log=print, agent_weights: Optional[str] = None,
+             agent_temperature: Optional[float] = None) -> List[Matchup]:
     """Play every (opponent, config, seed, seat) game, write results.json and results.md, return the table.
 
     `seats` are the agent's seats; both by default, so that neither side profits from placing first.
     `agent_weights`: the agent plays the policy in this file (forced: no silent fallback to the heuristic).
+    `agent_temperature`: its robots sample at this temperature (0: the most likely action; None: the default).
     """
     for config in configs:
         if config not in GAME_CONFIGS:
@@ -219,7 +229,7 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     agent = os.path.abspath(agent)
     os.makedirs(out_dir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="lux_eval_")
-    played = with_weights(agent, agent_weights, os.path.join(scratch, "agent")) if agent_weights else agent
+    played = with_weights(agent, agent_weights, os.path.join(scratch, "agent"), agent_temperature)
     resolved = [resolve_opponent(spec, agent, scratch) for spec in opponents]
     tasks = [(label, seat, played, path, seed, config, timing)
              for label, path in resolved for config in configs for seed in seeds for seat in seats]
@@ -237,13 +247,16 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     rows = summarise((r["opponent"], r["seat"], _result_from_dict(r["result"])) for r in records)
     command = " ".join([os.path.relpath(sys.executable, REPO_ROOT)] + sys.argv) if sys.argv else ""
     with open(os.path.join(out_dir, "results.json"), "w") as handle:
-        json.dump(dict(agent=agent, opponents=dict(resolved), seeds=list(seeds), configs=list(configs),
+        json.dump(dict(agent=agent, agent_weights=agent_weights, agent_temperature=agent_temperature,
+                       opponents=dict(resolved), seeds=list(seeds), configs=list(configs),
                        summary=[r.__dict__ for r in rows], games=records), handle, indent=1)
     with open(os.path.join(out_dir, "results.md"), "w") as handle:
         seat_text = "both seats" if len(seats) == 2 else f"agent as {seats[0]}"
         weights_text = ""
         if agent_weights:
             weights_text = f" with weights `{os.path.relpath(os.path.abspath(agent_weights), REPO_ROOT)}`"
+        if agent_temperature is not None:
+            weights_text += f", robots sampling at temperature {agent_temperature:g}"
         handle.write(f"Agent: `{os.path.relpath(agent, REPO_ROOT)}`{weights_text}; seeds {list(seeds)}, "
                      f"{seat_text}.\n\n")
         if command:
@@ -318,6 +331,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--agent", default=os.path.join(REPO_ROOT, "main.py"), help="main.py under evaluation")
     parser.add_argument("--agent-weights", default=None,
                         help="the agent plays the policy in this ONNX file (its unit controller forced to the policy)")
+    parser.add_argument("--agent-temperature", type=float, default=None,
+                        help="the agent's robots sample from softmax(logits / T); 0 takes the most likely action "
+                             "(the agent's default), 1 samples as in training")
     parser.add_argument("--opponent", action="append", default=None,
                         help="main.py path, 'heuristic'/'policy' (our agent with that unit controller), or "
                              "'weights:PATH' (our agent with those policy weights); repeatable")
@@ -339,7 +355,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         rows = evaluate(args.agent, args.opponent or ["heuristic"], parse_seeds(args.seeds), args.configs,
                         max(1, args.workers), out, seats=args.seats,
                         timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING,
-                        agent_weights=args.agent_weights)
+                        agent_weights=args.agent_weights, agent_temperature=args.agent_temperature)
     except (FileNotFoundError, ValueError) as exc:  # missing agent or weights, weights for other features
         parser.error(str(exc))
     print(markdown_table(rows))

@@ -117,7 +117,7 @@ def record_game(task: Tuple) -> List[Sample]:
                                       f.unit_features, f.action_mask,
                                       heuristic_labels(plans, list(f.unit_ids), f.action_mask)))
             if policy is not None and coin.random() >= heuristic_share:
-                actions[player] = policy.act(state, player, greedy=True)
+                actions[player] = policy.act(state, player)
             else:
                 actions[player] = controller.act(state, player, plans) if plans else {}
         state, over = game.step(actions)

@@ -121,12 +121,14 @@ def test_act_plays_decoded_queues(exported, game48):
     path, _ = exported
     state = game48.states[-1]
     rt = load_policy(path, backend="numpy")
-    greedy = rt.act(state, "player_0", greedy=True)
-    assert greedy == load_policy(path, backend="onnxruntime").act(state, "player_0", greedy=True)
+    greedy = rt.act(state, "player_0")
+    assert greedy == load_policy(path, backend="onnxruntime").act(state, "player_0")
     f = encode(state, "player_0")
     logits, _ = rt.evaluate(f)
-    chosen = rt.choose(logits, f.action_mask, greedy=False)
+    chosen = rt.choose(logits, f.action_mask, temperature=1.0)
     assert f.action_mask[np.arange(len(chosen)), chosen].all()
+    with pytest.raises(ValueError, match="temperature"):
+        rt.choose(logits, f.action_mask, temperature=-0.5)
     for uid, queue in greedy.items():
         assert uid in state.units["player_0"] and isinstance(queue, list)
 
@@ -153,7 +155,7 @@ def test_policy_plays_a_short_game_without_rejected_actions(exported):
     turns = []
 
     def policy(state, player):
-        queues = rt.act(state, player, greedy=player == "player_0")
+        queues = rt.act(state, player, temperature=0.0 if player == "player_0" else 1.0)
         turns.append(len(queues))
         return queues
 
@@ -161,3 +163,20 @@ def test_policy_plays_a_short_game_without_rejected_actions(exported):
         steps = sum(1 for _ in play(11, KAGGLE, 40, policy))
     assert steps == 40 and sum(turns) > 0
     assert counter.seen > 0 and counter.rejected == 0
+
+
+def test_temperature_sharpens_or_flattens_the_sampled_actions(exported):
+    path, _ = exported
+    rt = load_policy(path, backend="numpy")
+    rt.seed(3)
+    logits = np.tile(np.log(np.array([[0.6, 0.3, 0.1, 0.5]], dtype=np.float32)), (4000, 1))
+    mask = np.tile(np.array([[True, True, True, False]]), (4000, 1))  # the masked action is never taken
+    share = {}
+    for temperature in (0.0, 0.25, 1.0, 4.0):
+        chosen = rt.choose(logits, mask, temperature)
+        assert (chosen != 3).all()
+        share[temperature] = np.bincount(chosen, minlength=4)[:3] / len(chosen)
+    assert share[0.0][0] == 1.0
+    assert abs(share[1.0][0] - 0.6) < 0.03 and abs(share[1.0][2] - 0.1) < 0.02  # the trained distribution
+    assert share[0.25][0] > 0.9 > share[1.0][0]  # softmax(log p / 0.25) gives the first action 0.94
+    assert share[4.0][2] > share[1.0][2]  # a hot policy takes the rare action more often

@@ -275,3 +275,19 @@ def test_weights_for_other_features_are_refused_before_any_game(tmp_path, capsys
                        "--out", str(tmp_path / "eval")])
     assert "does not match this code" in capsys.readouterr().err
     assert not (tmp_path / "eval" / "results.json").exists()  # no game was played
+
+
+def test_the_agents_temperature_reaches_its_environment_and_a_negative_one_is_refused(tmp_path, capsys):
+    from train.evaluate import REPO_ROOT, TEMPERATURE_ENV, WEIGHTS_ENV, with_weights
+    from train.evaluate import main as evaluate_main
+
+    agent = f"{REPO_ROOT}/main.py"
+    assert with_weights(agent, None, str(tmp_path / "plain")) == agent  # nothing to set: the agent itself
+    wrapper = with_weights(agent, f"{REPO_ROOT}/weights/policy.onnx", str(tmp_path / "hot"), temperature=0.5)
+    source = open(wrapper).read()
+    assert f"'{TEMPERATURE_ENV}': '0.5'" in source and WEIGHTS_ENV in source
+    with pytest.raises(SystemExit):
+        evaluate_main(["--agent-temperature", "-1", "--seeds", "0", "--configs", "kaggle",
+                       "--out", str(tmp_path / "eval")])
+    assert "temperature must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "eval" / "results.json").exists()
