@@ -84,6 +84,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--weights", default="weights/policy.onnx", help="the policy's ONNX file")
     parser.add_argument("--seeds", default="0", help="game seeds, e.g. 0-3 or 0,3")
     parser.add_argument("--config", choices=("kaggle", "neurips"), default="kaggle")
+    parser.add_argument("--temperature", type=float, default=0.0,
+                        help="the policy's robots sample from softmax(logits / T); 0: the most likely action")
     parser.add_argument("--policy-seat", choices=PLAYERS, default="player_0")
     parser.add_argument("--steps", type=int, default=1000, help="real steps a game lasts")
     args = parser.parse_args(argv)
@@ -91,12 +93,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         seeds = parse_seeds(args.seeds)
+        if not args.temperature >= 0:
+            raise ValueError("--temperature must be >= 0, got %s" % args.temperature)
         policy = load_policy(args.weights)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     heuristic = HeuristicUnitController()
     seat, other = args.policy_seat, opponent(args.policy_seat)
-    controllers = {seat: lambda s, p: policy.act(s, p, greedy=True), other: heuristic.act}
+    controllers = {seat: lambda s, p: policy.act(s, p, temperature=args.temperature), other: heuristic.act}
     names = {seat: "policy", other: "heuristic"}
     print("| seed | player | robots | lichen | lichen tiles | water left | rubble dug | ice delivered "
           "(per factory) | factories lost |")
