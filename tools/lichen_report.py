@@ -5,7 +5,8 @@
 Plays in-process games (the training env: our bidding, placement and factory heuristics for both seats) and
 prints per player what separates the lichen of two teams that deliver the same ice: the lichen and the tiles it
 covers at the end, the water left unspent in the factories, the rubble our robots dug away (lichen only spreads
-onto tiles without rubble), and the ice delivered to each factory.
+onto tiles without rubble), the ice delivered to each factory, the factories lost, and how often a heavy stepped
+back onto the tile it stood on two turns before (a heavy walking to and fro instead of digging).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,25 +37,37 @@ class PlayerReport:
     rubble_dug: int = 0
     ice_by_factory: Dict[str, int] = field(default_factory=dict)
     factories_lost: List[str] = field(default_factory=list)
+    heavy_turns: int = 0  # heavy robot-turns seen
+    heavy_back_and_forth: int = 0  # of them, turns that ended on the tile of two turns before, after a move away
+    # heavy id -> (its tile before the last step, its tile after it)
+    trail: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = field(default_factory=dict, repr=False)
 
 
 def _track_step(prev: GameState, nxt: GameState, player: str, report: PlayerReport) -> None:
-    """Add one step's rubble dug (robot stayed on a tile without ice or ore whose rubble fell) and ice handed
-    to a factory (cargo ice lost on or next to it) to the report."""
+    """Add one step's rubble dug (robot stayed on a tile without ice or ore whose rubble fell), ice handed
+    to a factory (cargo ice lost on or next to it), factories lost and heavies stepping back to the report."""
     factories = prev.factories.get(player, {})
     for fid in factories:
         if fid not in nxt.factories.get(player, {}):
             report.factories_lost.append(fid)
+    trail = {}
     for uid, before in prev.units.get(player, {}).items():
         after = nxt.units.get(player, {}).get(uid)
         if after is None:
             continue
+        if after.unit_type == "HEAVY":
+            here, last = (int(after.pos[0]), int(after.pos[1])), (int(before.pos[0]), int(before.pos[1]))
+            earlier = report.trail.get(uid, (None, None))[0]  # where it stood before the last step
+            report.heavy_turns += 1
+            report.heavy_back_and_forth += here == earlier and here != last
+            trail[uid] = (last, here)
         report.rubble_dug += rubble_dug(prev, nxt, before, after)
         if after.cargo.ice < before.cargo.ice and factories:
             near = min(factories.values(), key=lambda f: f.distance_to(before.pos))
             if near.distance_to(before.pos) <= 1:
                 report.ice_by_factory[near.unit_id] = (report.ice_by_factory.get(near.unit_id, 0)
                                                        + before.cargo.ice - after.cargo.ice)
+    report.trail = trail
 
 
 def play_report(controllers: Dict[str, Controller], names: Dict[str, str], seed: int, kaggle: bool,
@@ -103,14 +116,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     controllers = {seat: lambda s, p: policy.act(s, p, temperature=args.temperature), other: heuristic.act}
     names = {seat: "policy", other: "heuristic"}
     print("| seed | player | robots | lichen | lichen tiles | water left | rubble dug | ice delivered "
-          "(per factory) | factories lost |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "(per factory) | factories lost | heavy turns back and forth |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for game_seed in seeds:
         for p, r in play_report(controllers, names, game_seed, args.config == "kaggle", args.steps).items():
             per_factory = ", ".join("%d" % v for _, v in sorted(r.ice_by_factory.items()))
-            print("| %d | %s | %s | %d | %d | %d | %d | %d (%s) | %d |" % (
+            print("| %d | %s | %s | %d | %d | %d | %d | %d (%s) | %d | %d of %d (%.3f) |" % (
                 game_seed, p, r.controller, r.lichen, r.lichen_tiles, r.water_left, r.rubble_dug,
-                sum(r.ice_by_factory.values()), per_factory, len(r.factories_lost)))
+                sum(r.ice_by_factory.values()), per_factory, len(r.factories_lost), r.heavy_back_and_forth,
+                r.heavy_turns, r.heavy_back_and_forth / max(r.heavy_turns, 1)))
     return 0
 
 

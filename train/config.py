@@ -77,6 +77,7 @@ class TrainConfig:
     clip_coef: float = 0.2  # PPO ratio clip (and value clip)
     clip_vloss: bool = True  # clip the value loss as PPO does
     ent_coef: float = 0.001  # entropy bonus coefficient
+    policy_temperature: float = 1.0  # the trained policy is softmax(logits / T); play it with LUX_POLICY_TEMPERATURE=T
     vf_coef: float = 0.5  # value loss coefficient
     max_grad_norm: float = 0.5  # gradient norm clip
     target_kl: Optional[float] = None  # stop the epochs early past this approximate KL
@@ -137,6 +138,7 @@ class TrainConfig:
         need(self.clip_coef > 0, "clip_coef must be > 0, got %s" % self.clip_coef)
         need(self.vf_coef >= 0, "vf_coef must be >= 0, got %s" % self.vf_coef)
         need(self.ent_coef >= 0, "ent_coef must be >= 0, got %s" % self.ent_coef)
+        need(self.policy_temperature > 0, "policy_temperature must be > 0, got %s" % self.policy_temperature)
         need(self.max_grad_norm > 0, "max_grad_norm must be > 0, got %s" % self.max_grad_norm)
         need(self.value_warmup_updates >= 0, "value_warmup_updates must be >= 0, got %d" % self.value_warmup_updates)
         need(self.target_kl is None or self.target_kl > 0, "target_kl must be > 0 when set, got %s" % self.target_kl)

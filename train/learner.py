@@ -36,7 +36,7 @@ def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg
     unit_batch = obs_to_mb[batch.unit_obs[unit_sel]]
     logits, unit_value, global_value = net_forward(
         net, batch.map_planes[mb_obs].float(), batch.global_features[mb_obs], unit_batch, batch.unit_pos[unit_sel],
-        batch.unit_features[unit_sel], batch.action_mask[unit_sel])
+        batch.unit_features[unit_sel], batch.action_mask[unit_sel], cfg.policy_temperature)
     logp_all = torch.log_softmax(logits, dim=1)
     logprob = logp_all.gather(1, batch.actions[unit_sel][:, None]).squeeze(1)
     # Entropy over legal actions only (masked logits carry ~0 probability but -1e9 log-prob).

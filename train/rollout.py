@@ -47,19 +47,24 @@ def batch_obs(obs: Sequence[SeatObs]) -> Dict[str, np.ndarray]:
     )
 
 
-def forward(net: torch.nn.Module, inputs: Dict[str, np.ndarray], device: torch.device
+def forward(net: torch.nn.Module, inputs: Dict[str, np.ndarray], device: torch.device, temperature: float = 1.0
             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(masked logits [N, A], unit values [N], global values [B]) for numpy inputs."""
     t = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
     return net_forward(net, t["map_planes"].float(), t["global_features"], t["unit_batch"], t["unit_pos"],
-                       t["unit_features"], t["action_mask"])
+                       t["unit_features"], t["action_mask"], temperature)
 
 
 def net_forward(net: torch.nn.Module, map_planes: torch.Tensor, global_features: torch.Tensor,
                 unit_batch: torch.Tensor, unit_pos: torch.Tensor, unit_features: torch.Tensor,
-                action_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                action_mask: torch.Tensor, temperature: float = 1.0
+                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The policy's logits are the network's divided by `temperature` (config `policy_temperature`): below 1 the
+    trained distribution is sharper than the network's, closer to the most likely action the agent can play."""
     logits, unit_value, global_value = net(map_planes, global_features, unit_batch, unit_pos, unit_features,
                                            action_mask)
+    if temperature != 1.0:
+        logits = logits / temperature
     # Masked actions can never be sampled, whatever the network does with the mask.
     logits = logits.masked_fill(~action_mask, MASKED_LOGIT)
     return logits, unit_value.reshape(-1), global_value.reshape(-1)
@@ -67,10 +72,10 @@ def net_forward(net: torch.nn.Module, map_planes: torch.Tensor, global_features:
 
 @torch.no_grad()
 def act(net: torch.nn.Module, obs: Sequence[SeatObs], device: torch.device, greedy: bool,
-        generator: Optional[torch.Generator] = None) -> Dict[str, np.ndarray]:
+        generator: Optional[torch.Generator] = None, temperature: float = 1.0) -> Dict[str, np.ndarray]:
     """Chosen actions, their log-probs and the values for one step of all seats (one forward pass)."""
     inputs = batch_obs(obs)
-    logits, unit_value, global_value = forward(net, inputs, device)
+    logits, unit_value, global_value = forward(net, inputs, device, temperature)
     if logits.shape[0] == 0:
         actions = torch.zeros(0, dtype=torch.long)
         logprob = torch.zeros(0)
@@ -202,8 +207,8 @@ class RolloutStorage:
 
 
 @torch.no_grad()
-def evaluate_games(net: torch.nn.Module, pool: EnvPool, device: torch.device, greedy: bool = True
-                   ) -> Dict[str, float]:
+def evaluate_games(net: torch.nn.Module, pool: EnvPool, device: torch.device, greedy: bool = True,
+                   temperature: float = 1.0) -> Dict[str, float]:
     """Play every game of an evaluation pool to its end (self-play) and average its figures."""
     obs_by_env = pool.reset()
     episodes: List[Dict[str, float]] = [{} for _ in obs_by_env]
@@ -211,7 +216,7 @@ def evaluate_games(net: torch.nn.Module, pool: EnvPool, device: torch.device, gr
     while any(live):
         envs = [e for e in range(len(obs_by_env)) if live[e]]
         flat = [o for e in envs for o in obs_by_env[e]]
-        out = act(net, flat, device, greedy)
+        out = act(net, flat, device, greedy, temperature=temperature)
         per_env = split_actions(out["actions"], flat, [len(obs_by_env[e]) for e in envs])
         actions: List[Optional[List[np.ndarray]]] = [None] * len(obs_by_env)
         for e, a in zip(envs, per_env):

@@ -167,7 +167,8 @@ class Trainer:
             obs = self.obs[spans[g]]
             learning = [o.learning for o in obs]
             learn_obs = [o for o in obs if o.learning]
-            out = act(self.net, learn_obs, self.device, greedy=False, generator=self.generator)
+            out = act(self.net, learn_obs, self.device, greedy=False, generator=self.generator,
+                      temperature=self.cfg.policy_temperature)
             actions = self._with_opponent_actions(out["actions"], obs, learning)
             self.pool.send(g, split_actions(actions, obs, [seats] * len(groups[g])))
             pending[g] = (learning, learn_obs, out)
@@ -238,7 +239,8 @@ class Trainer:
         if all(learning):
             return learner_actions
         opp_obs = [o for o, k in zip(obs, learning) if not k]
-        opp = act(self.opponent_net, opp_obs, self.device, greedy=False, generator=self.generator)["actions"]
+        opp = act(self.opponent_net, opp_obs, self.device, greedy=False, generator=self.generator,
+                  temperature=self.cfg.policy_temperature)["actions"]
         parts, li, oi = [], 0, 0
         for o, k in zip(obs, learning):
             n = len(o.keys)
@@ -332,7 +334,7 @@ def play_evaluation(net: torch.nn.Module, cfg: TrainConfig, device: torch.device
     pool = make_pool(cfg, eval_seeds=cfg.eval_seeds)
     try:
         start = time.perf_counter()
-        figures = evaluate_games(net, pool, device, greedy=cfg.eval_greedy)
+        figures = evaluate_games(net, pool, device, greedy=cfg.eval_greedy, temperature=cfg.policy_temperature)
         figures["eval/seconds"] = time.perf_counter() - start
         return figures
     finally:

@@ -36,3 +36,18 @@ def test_command_line_prints_one_row_per_player(capsys):
     assert lichen_report.main(["--seeds", "0", "--steps", "15"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 0 |")]
     assert [r.split("|")[3].strip() for r in rows] == ["policy", "heuristic"]
+
+
+def test_a_heavy_stepping_back_to_its_tile_of_two_turns_ago_is_counted():
+    tiles = [(3, 3), (3, 4), (3, 3), (3, 4), (3, 5), (3, 5)]  # back, back, on, still
+    states = []
+    for tile in tiles:
+        units = {"unit_1": boards.robot(tile), "unit_2": boards.robot((9, 9 - len(states) % 2), unit_type="LIGHT")}
+        states.append(GameState.from_obs(boards.observation(boards.empty_board(12), units,
+                                                            {"factory_0": boards.factory((6, 6))}),
+                                         GameConfig(map_size=12)))
+    report = lichen_report.PlayerReport("test")
+    for before, after in zip(states, states[1:]):
+        lichen_report._track_step(before, after, "player_0", report)
+    assert report.heavy_turns == 5  # the light unit_2, stepping to and fro, is not counted
+    assert report.heavy_back_and_forth == 2

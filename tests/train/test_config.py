@@ -36,6 +36,7 @@ def test_command_line_overrides():
     (["--reward-own-weight", "1.5"], "reward_own_weight must be in [0, 1]"),
     (["--kaggle-ratio", "-0.1"], "kaggle_ratio must be in [0, 1]"),
     (["--lr", "0"], "learning_rate must be > 0"),
+    (["--policy-temperature", "0"], "policy_temperature must be > 0"),
     (["--opponent", "random"], "opponent must be one of"),
     (["--device", "tpu"], "device must be one of cpu, cuda"),
     (["--eval-every", "2", "--eval-seeds", ""], "eval_seeds must not be empty"),

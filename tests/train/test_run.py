@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import shutil
 import signal
@@ -114,15 +115,20 @@ def test_non_finite_loss_names_update_and_term(tmp_path):
         trainer.logger.close()
 
 
-def test_ratio_is_one_before_the_first_step(tmp_path):
-    """The update re-evaluates the rollout's own actions with the network that chose them."""
-    trainer = Trainer(tiny(num_workers=0), str(tmp_path / "run"), progress=False)
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_ratio_is_one_before_the_first_step(tmp_path, temperature):
+    """The update re-evaluates the rollout's own actions with the policy that chose them, tempered alike."""
+    trainer = Trainer(tiny(num_workers=0, policy_temperature=temperature), str(tmp_path / "run"), progress=False)
     try:
         trainer.collect()
         batch = trainer.batch
         terms = minibatch_loss(trainer.net, batch, torch.arange(batch.n_obs), trainer.cfg, trainer.switches)
         assert abs(float(terms.approx_kl)) < 1e-6 and float(terms.clipfrac) == 0.0
         assert len(batch.advantages) > 0
+        if temperature != 1.0:  # the same actions under the untempered network are another distribution
+            untempered = dataclasses.replace(trainer.cfg, policy_temperature=1.0)
+            other = minibatch_loss(trainer.net, batch, torch.arange(batch.n_obs), untempered, trainer.switches)
+            assert abs(float(other.approx_kl)) > 1e-4
     finally:
         trainer.pool.close()
         trainer.logger.close()
