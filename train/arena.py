@@ -61,6 +61,7 @@ class PlayerStats:
     turn_time_max_s: float
     stderr: str = ""
     factories_placed: int = 0  # factories this player placed (all it ever had)
+    rejected_examples: List[str] = field(default_factory=list)  # the first few rejected actions, described
 
 
 @dataclass
@@ -88,15 +89,30 @@ class GameResult:
         return None
 
 
-def count_rejected(before: Dict[str, list], after: Dict[str, list]) -> Counter:
-    """Per player, the (entity, action) pairs present in `before` but dropped from `after` by the engine."""
+MAX_REJECTED_EXAMPLES = 5  # rejected actions described per player and game
+
+
+def rejected_pairs(before: Dict[str, list], after: Dict[str, list]) -> List[Tuple[str, Any, Any]]:
+    """(kind, entity, action) of the pairs present in `before` but dropped from `after` by the engine."""
     kept = {id(action) for pairs in after.values() for _, action in pairs}
-    rejected: Counter = Counter()
-    for pairs in before.values():
-        for entity, action in pairs:
-            if id(action) not in kept:
-                rejected[entity.team.agent] += 1
-    return rejected
+    return [(kind, entity, action) for kind, pairs in before.items() for entity, action in pairs
+            if id(action) not in kept]
+
+
+def count_rejected(before: Dict[str, list], after: Dict[str, list]) -> Counter:
+    """Per player, the number of actions the engine dropped."""
+    return Counter(entity.team.agent for _, entity, _ in rejected_pairs(before, after))
+
+
+def describe_rejected(step: int, kind: str, entity: Any, action: Any) -> str:
+    """One line saying which action of which robot or factory was dropped, and in what state it was."""
+    pos = getattr(getattr(entity, "pos", None), "pos", None)
+    where = " at (%d, %d)" % (int(pos[0]), int(pos[1])) if pos is not None else ""
+    power = getattr(entity, "power", None)
+    vector = action.state_dict() if hasattr(action, "state_dict") else action
+    vector = vector.tolist() if isinstance(vector, np.ndarray) else vector
+    return "step %d: %s of %s%s, power %s: %s" % (step, kind, getattr(entity, "unit_id", entity), where, power,
+                                                   vector)
 
 
 class _Tally:
@@ -110,14 +126,21 @@ class _Tally:
         self.ice: Counter = Counter()
         self.ore: Counter = Counter()
         self.failure: Dict[str, str] = {}
+        self.rejected_examples: Dict[str, List[str]] = {}
 
 
 def _validate_and_count(env_cfg, state, actions_by_type, verbose=1):
     # Keep a shallow copy of what came in: the engine builds a new dict of the actions it keeps.
     before = {kind: list(pairs) for kind, pairs in actions_by_type.items()}
     after = _ENGINE_VALIDATE(env_cfg, state, actions_by_type, verbose=verbose)
-    if _Tally.active is not None:
-        _Tally.active.invalid.update(count_rejected(before, after))
+    tally = _Tally.active
+    if tally is not None:
+        for kind, entity, action in rejected_pairs(before, after):
+            player = entity.team.agent
+            tally.invalid[player] += 1
+            examples = tally.rejected_examples.setdefault(player, [])
+            if len(examples) < MAX_REJECTED_EXAMPLES:
+                examples.append(describe_rejected(int(state.real_env_steps), kind, entity, action))
     return after
 
 
@@ -320,6 +343,7 @@ def _summarise(env: ArenaEnv, scores: Dict[str, float], bots: Sequence[TimedBot]
             stderr=bot.stderr_text() if bot is not None else "",
             # The engine appends a strain per placed factory and never removes one.
             factories_placed=len(strains),
+            rejected_examples=list(tally.rejected_examples.get(player, [])),
         )
     final = {p: players[p].score for p in PLAYERS}
     return GameResult(seed=seed, config=config, steps=int(state.real_env_steps), winner=decide_winner(final),

@@ -123,6 +123,8 @@ def test_play_game_counts_invalid_actions_through_the_runner(tmp_path):
     result = play_game(poor, rich, seed=2, config="kaggle", replay_paths=[str(tmp_path / "r.json")])
     p0, p1 = result.players["player_0"], result.players["player_1"]
     assert p0.invalid_actions == 5 and p1.invalid_actions == 0
+    assert len(p0.rejected_examples) == 5 and p1.rejected_examples == []
+    assert all(": factory_build of factory_0 at (" in line for line in p0.rejected_examples), p0.rejected_examples
     assert p0.errors == 0 and p1.errors == 0
     # No ice: the 30-water factory dries up first and its owner loses.
     assert p0.failure == "lost all factories" and p0.factories_alive == 0
