@@ -27,8 +27,8 @@ DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weig
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
 # Overrides the weights file (evaluating other weights with the same agent).
 WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"
-# Robots sample their actions from softmax(logits / T): 0 (default) takes the most likely action, 1 samples as
-# in training.
+# Robots sample their actions from softmax(logits / T): 0 takes the most likely action. Unset: the temperature
+# the policy was trained to be played at (its metadata's play_temperature; 0 when it has none).
 TEMPERATURE_ENV = "LUX_POLICY_TEMPERATURE"
 SLOW_TURN_S = 1.5  # a turn slower than this switches robots to the heuristic controller
 LOW_OVERAGE_S = 10.0  # so does an overage pool below this
@@ -42,7 +42,8 @@ class Agent:
     def __init__(self, player: str, env_cfg: Dict[str, Any], weights_path: Optional[str] = None,
                  unit_controller: str = "auto", temperature: Optional[float] = None) -> None:
         self.player = player
-        self.temperature = self._temperature() if temperature is None else temperature
+        # None: the policy's own play temperature.
+        self.temperature: Optional[float] = self._temperature() if temperature is None else temperature
         self.cfg = GameConfig.from_dict(env_cfg) if env_cfg else GameConfig()
         self.heuristic = HeuristicUnitController()
         self.policy = None
@@ -55,15 +56,18 @@ class Agent:
             self.policy = self._load_policy(path, required=controller == "policy")
 
     @staticmethod
-    def _temperature() -> float:
+    def _temperature() -> Optional[float]:
+        """LUX_POLICY_TEMPERATURE; None when unset or not a number >= 0 (said on stderr)."""
         text = os.environ.get(TEMPERATURE_ENV, "").strip()
+        if not text:
+            return None
         try:
-            value = float(text) if text else 0.0
+            value = float(text)
         except ValueError:
             value = -1.0
         if not value >= 0:  # also refuses nan
-            log("%s=%r is not a number >= 0; robots take the most likely action" % (TEMPERATURE_ENV, text))
-            return 0.0
+            log("%s=%r is not a number >= 0; the policy's own temperature is used" % (TEMPERATURE_ENV, text))
+            return None
         return value
 
     @staticmethod
@@ -83,6 +87,13 @@ class Agent:
             if required:
                 traceback.print_exc(file=sys.stderr)
             return None
+
+    @property
+    def play_temperature(self) -> float:
+        """The temperature the robots sample at: the override, else the policy's own."""
+        if self.temperature is not None:
+            return self.temperature
+        return float(getattr(self.policy, "play_temperature", 0.0))
 
     @property
     def unit_controller(self) -> str:
@@ -138,7 +149,7 @@ class Agent:
         """Robot queues from the policy, or from the heuristic controller once the policy is gone or fails."""
         if self.policy is not None:
             try:
-                return self.policy.act(state, self.player, temperature=self.temperature)
+                return self.policy.act(state, self.player, temperature=self.play_temperature)
             except Exception as exc:
                 log("step %d: policy failed (%s: %s); heuristic controller from now on"
                     % (step, type(exc).__name__, exc))

@@ -27,12 +27,15 @@ def _metadata_path(onnx_path: str) -> str:
 
 
 class PolicyRuntime:
-    """One loaded policy. `backend` is "onnxruntime" or "numpy"."""
+    """One loaded policy. `backend` is "onnxruntime" or "numpy". `play_temperature`: the temperature it was
+    trained to be played at (metadata "play_temperature", written by PPO runs; 0, the most likely action, for
+    policies without it, such as imitation's)."""
 
     def __init__(self, path: str, backend: str, metadata: Dict) -> None:
         self.path = path
         self.backend = backend
         self.metadata = metadata
+        self.play_temperature = float(metadata.get("play_temperature", 0.0))
         self._rng = np.random.RandomState()
         if backend == "onnxruntime":
             import onnxruntime as ort
@@ -119,6 +122,11 @@ def load_policy(path: Optional[str] = None, backend: str = "auto") -> PolicyRunt
             message = "policy metadata %s is not valid JSON (%s): re-export the policy" % (meta_path, exc)
             raise ValueError(message) from exc
     schema.check_metadata(metadata, meta_path)
+    play_temperature = metadata.get("play_temperature", 0.0)
+    number = isinstance(play_temperature, (int, float)) and not isinstance(play_temperature, bool)
+    if not number or not play_temperature >= 0:
+        raise ValueError("policy metadata %s: play_temperature must be a number >= 0, got %r; fix it or re-export "
+                         "the policy" % (meta_path, play_temperature))
     if backend == "auto":
         backend = "onnxruntime" if _onnxruntime_available() else "numpy"
     return PolicyRuntime(path, backend, metadata)

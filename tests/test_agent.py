@@ -75,10 +75,11 @@ def test_policy_drives_robots_when_weights_load(midgame, fake_runtime):
     assert all(actions[k] in (BUILD_LIGHT, BUILD_HEAVY, WATER_LICHEN) for k in actions if k.startswith("factory_"))
 
 
-def test_robots_take_the_most_likely_action_unless_a_temperature_is_set(midgame, fake_runtime, monkeypatch, capsys):
+def test_robots_sample_at_the_policys_temperature_unless_one_is_set(midgame, fake_runtime, monkeypatch, capsys):
     env_cfg, obs = midgame
     weights, _ = fake_runtime
-    for value, expected in ((None, 0.0), ("1", 1.0), ("0.5", 0.5), ("warm", 0.0), ("-1", 0.0), ("nan", 0.0)):
+    monkeypatch.setattr(FakePolicy, "play_temperature", 0.7, raising=False)  # from the policy's metadata
+    for value, expected in ((None, 0.7), ("1", 1.0), ("0", 0.0), ("warm", 0.7), ("-1", 0.7), ("nan", 0.7)):
         if value is None:
             monkeypatch.delenv(agent_module.TEMPERATURE_ENV, raising=False)
         else:

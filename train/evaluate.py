@@ -221,7 +221,8 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
 
     `seats` are the agent's seats; both by default, so that neither side profits from placing first.
     `agent_weights`: the agent plays the policy in this file (forced: no silent fallback to the heuristic).
-    `agent_temperature`: its robots sample at this temperature (0: the most likely action; None: the default).
+    `agent_temperature`: its robots sample at this temperature (0: the most likely action; None: the policy's
+    own play temperature).
     """
     for config in configs:
         if config not in GAME_CONFIGS:
@@ -333,7 +334,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="the agent plays the policy in this ONNX file (its unit controller forced to the policy)")
     parser.add_argument("--agent-temperature", type=float, default=None,
                         help="the agent's robots sample from softmax(logits / T); 0 takes the most likely action "
-                             "(the agent's default), 1 samples as in training")
+                             "(default: the temperature the policy was trained to be played at, from its metadata)")
     parser.add_argument("--opponent", action="append", default=None,
                         help="main.py path, 'heuristic'/'policy' (our agent with that unit controller), or "
                              "'weights:PATH' (our agent with those policy weights); repeatable")

@@ -27,7 +27,9 @@ def export_checkpoint(run_dir: str, export_to: Optional[str] = None,
         evaluation = _last_eval_row(run_dir)
     metadata = {"global_step": int(state["global_step"]), "update": int(state["update"]),
                 "run": os.path.basename(os.path.abspath(run_dir)), "evaluation": evaluation,
-                "training": {"preset_fields": json.loads(state["config"])}}
+                "training": {"preset_fields": json.loads(state["config"])},
+                # The agent samples at the temperature the policy was trained at unless told otherwise.
+                "play_temperature": float(cfg.policy_temperature)}
     path = os.path.join(run_dir, "policy.onnx")
     export_onnx(net, path, metadata)
     if export_to:

@@ -180,3 +180,21 @@ def test_temperature_sharpens_or_flattens_the_sampled_actions(exported):
     assert abs(share[1.0][0] - 0.6) < 0.03 and abs(share[1.0][2] - 0.1) < 0.02  # the trained distribution
     assert share[0.25][0] > 0.9 > share[1.0][0]  # softmax(log p / 0.25) gives the first action 0.94
     assert share[4.0][2] > share[1.0][2]  # a hot policy takes the rare action more often
+
+
+def test_the_play_temperature_comes_from_the_metadata(exported, tmp_path):
+    import shutil
+
+    path, _ = exported
+    assert load_policy(path, backend="numpy").play_temperature == 0.0  # exported without one: most likely action
+    copy = tmp_path / "policy.onnx"
+    shutil.copy(path, copy)
+    meta = json.loads(open(os.path.splitext(path)[0] + ".json").read())
+    for value in (0.5, -1, "hot"):
+        meta["play_temperature"] = value
+        (tmp_path / "policy.json").write_text(json.dumps(meta))
+        if value == 0.5:
+            assert load_policy(str(copy), backend="numpy").play_temperature == 0.5
+        else:
+            with pytest.raises(ValueError, match="play_temperature must be a number >= 0"):
+                load_policy(str(copy), backend="numpy")
