@@ -79,6 +79,7 @@ class Agent:
             from magma_policy.runtime import load_policy
 
             policy = load_policy(path)
+            policy.seed(0)  # sampled play is reproducible: the same game gives the same actions
             log("policy %s loaded (backend %s)" % (path, policy.backend))
             return policy
         except Exception as exc:  # any failure to load must leave a playing agent

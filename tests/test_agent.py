@@ -33,6 +33,9 @@ class FakePolicy:
     def __init__(self, delay=0.0, error=None):
         self.delay, self.error, self.calls = delay, error, 0
 
+    def seed(self, seed):
+        self.seeded = seed
+
     def act(self, state, player, temperature=0.0):
         self.calls += 1
         self.temperature = temperature
@@ -185,3 +188,12 @@ def test_setup_errors_still_bid_and_place(monkeypatch):
     assert np.asarray(obs["player_0"]["board"]["valid_spawns_mask"])[x, y]
     assert placement["water"] > 0 and placement["metal"] > 0
     assert agent.early_setup(2, obs["player_0"]) == {}  # not our turn
+
+
+def test_sampled_play_is_reproducible(midgame, monkeypatch):
+    monkeypatch.delenv(agent_module.UNIT_CONTROLLER_ENV, raising=False)
+    env_cfg, obs = midgame
+    agents = [Agent("player_0", env_cfg, unit_controller="policy", temperature=1.0) for _ in range(2)]
+    assert all(a.unit_controller == "policy" for a in agents)  # the shipped weights
+    turns = [[a.act(50 + t, obs) for t in range(5)] for a in agents]
+    assert turns[0] == turns[1]
