@@ -61,14 +61,13 @@ class Agent:
         text = os.environ.get(TEMPERATURE_ENV, "").strip()
         if not text:
             return None
+        from magma_policy.runtime import check_temperature
+
         try:
-            value = float(text)
+            return check_temperature(float(text), TEMPERATURE_ENV)
         except ValueError:
-            value = -1.0
-        if not value >= 0:  # also refuses nan
             log("%s=%r is not a number >= 0; the policy's own temperature is used" % (TEMPERATURE_ENV, text))
             return None
-        return value
 
     @staticmethod
     def _load_policy(path: str, required: bool) -> Any:

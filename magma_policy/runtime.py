@@ -22,6 +22,15 @@ DEFAULT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 BACKENDS = ("auto", "onnxruntime", "numpy")
 
 
+def check_temperature(value: object, source: str = "temperature") -> float:
+    """`value` as a sampling temperature (a number >= 0; 0 is the most likely action). Raises ValueError naming
+    `source` otherwise (nan included)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not value >= 0:
+        raise ValueError("%s must be a number >= 0, got %r" % (source, value))
+    return float(value)
+
+
 def _metadata_path(onnx_path: str) -> str:
     return os.path.splitext(onnx_path)[0] + ".json"
 
@@ -73,8 +82,7 @@ class PolicyRuntime:
         """Action ids among the allowed ones: the most likely at temperature 0, else a sample from
         softmax(logits / temperature) (1.0 is the distribution the policy was trained with; lower values
         keep most of its choices and drop the rare ones)."""
-        if temperature < 0:
-            raise ValueError("temperature must be >= 0, got %s" % temperature)
+        temperature = check_temperature(temperature)
         masked = np.where(mask, logits, -np.inf)
         if temperature == 0:
             return masked.argmax(axis=1).astype(np.int64)
@@ -122,11 +130,10 @@ def load_policy(path: Optional[str] = None, backend: str = "auto") -> PolicyRunt
             message = "policy metadata %s is not valid JSON (%s): re-export the policy" % (meta_path, exc)
             raise ValueError(message) from exc
     schema.check_metadata(metadata, meta_path)
-    play_temperature = metadata.get("play_temperature", 0.0)
-    number = isinstance(play_temperature, (int, float)) and not isinstance(play_temperature, bool)
-    if not number or not play_temperature >= 0:
-        raise ValueError("policy metadata %s: play_temperature must be a number >= 0, got %r; fix it or re-export "
-                         "the policy" % (meta_path, play_temperature))
+    try:
+        check_temperature(metadata.get("play_temperature", 0.0), "play_temperature")
+    except ValueError as exc:
+        raise ValueError("policy metadata %s: %s; fix it or re-export the policy" % (meta_path, exc)) from exc
     if backend == "auto":
         backend = "onnxruntime" if _onnxruntime_available() else "numpy"
     return PolicyRuntime(path, backend, metadata)

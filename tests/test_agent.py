@@ -56,9 +56,12 @@ def fake_runtime(monkeypatch, tmp_path):
         loaded.append(path)
         return FakePolicy()
 
+    import magma_policy.runtime as real_runtime
+
     package = types.ModuleType("magma_policy")
     runtime = types.ModuleType("magma_policy.runtime")
     runtime.load_policy = load_policy
+    runtime.check_temperature = real_runtime.check_temperature
     package.runtime = runtime
     monkeypatch.setitem(sys.modules, "magma_policy", package)
     monkeypatch.setitem(sys.modules, "magma_policy.runtime", runtime)

@@ -102,12 +102,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--policy-seat", choices=PLAYERS, default="player_0")
     parser.add_argument("--steps", type=int, default=1000, help="real steps a game lasts")
     args = parser.parse_args(argv)
-    from magma_policy.runtime import load_policy
+    from magma_policy.runtime import check_temperature, load_policy
 
     try:
         seeds = parse_seeds(args.seeds)
-        if not args.temperature >= 0:
-            raise ValueError("--temperature must be >= 0, got %s" % args.temperature)
+        check_temperature(args.temperature, "--temperature")
         policy = load_policy(args.weights)
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))

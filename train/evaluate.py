@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from agent import TEMPERATURE_ENV, WEIGHTS_ENV  # noqa: E402  (the variables agent.py reads)
 from train.arena import (
     GAME_CONFIGS,
     KAGGLE_TIMING,
@@ -155,10 +156,6 @@ def markdown_table(rows: Sequence[Matchup]) -> str:
             f"| {r.errors} | {r.invalid_actions} | {r.turn_time_mean_s:.3f} / {r.turn_time_max_s:.3f} |"
         )
     return "\n".join(lines) + "\n"
-
-
-WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"  # agent.py reads it: the policy weights file to play with
-TEMPERATURE_ENV = "LUX_POLICY_TEMPERATURE"  # agent.py reads it: 0 takes the most likely action, 1 samples
 
 
 def with_weights(agent: str, weights: Optional[str], folder: str, temperature: Optional[float] = None) -> str:
