@@ -134,11 +134,11 @@ def _validate_and_count(env_cfg, state, actions_by_type, verbose=1):
     before = {kind: list(pairs) for kind, pairs in actions_by_type.items()}
     after = _ENGINE_VALIDATE(env_cfg, state, actions_by_type, verbose=verbose)
     tally = _Tally.active
-    if tally is not None:
+    rejected = count_rejected(before, after) if tally is not None else None
+    if rejected:  # rare: only then are the dropped actions listed again, to describe them
+        tally.invalid.update(rejected)
         for kind, entity, action in rejected_pairs(before, after):
-            player = entity.team.agent
-            tally.invalid[player] += 1
-            examples = tally.rejected_examples.setdefault(player, [])
+            examples = tally.rejected_examples.setdefault(entity.team.agent, [])
             if len(examples) < MAX_REJECTED_EXAMPLES:
                 examples.append(describe_rejected(int(state.real_env_steps), kind, entity, action))
     return after
