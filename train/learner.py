@@ -4,11 +4,19 @@ Minibatches are drawn over observations (one map evaluation each), so every unit
 same minibatch as its map; the loss then averages over the active (key, step) entries those observations hold.
 Batch statistics: the network stays in eval mode in rollouts, updates and export, so the function that chose
 an action is the one whose log-probability the update compares against (the PPO ratio starts at exactly 1).
+
+Anchor (config `anchor_coef` > 0): the loss adds anchor_coef * KL(policy || anchor), averaged over the
+minibatch's units, where the anchor is a frozen copy of the start policy (the imitation teacher's student).
+PPO's clip bounds each update's step, not the sum of many small ones; the anchor bounds how far the sum can
+drift from play that is known to keep factories alive. This direction of the KL lets the policy grow sharper
+than the anchor (all its mass on the anchor's likeliest action costs only -log p_anchor of that action) while
+making actions the anchor thinks unlikely expensive; KL(anchor || policy) would instead keep the sampled play
+as noisy as the anchor.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Set
+from typing import Any, Dict, Optional, Set
 
 import numpy as np
 import torch
@@ -21,9 +29,17 @@ class NonFiniteLoss(RuntimeError):
     pass
 
 
+def anchor_kl(anchor_logits: torch.Tensor, logp_all: torch.Tensor, action_mask: torch.Tensor) -> torch.Tensor:
+    """KL(policy || anchor) of each unit [N] over its legal actions (masked actions carry no probability)."""
+    anchor_logp = torch.log_softmax(anchor_logits, dim=1)
+    gap = (logp_all - anchor_logp).masked_fill(~action_mask, 0.0)
+    return (logp_all.exp() * gap).sum(dim=1)
+
+
 def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg: Any,
-                   switches: SeparationSwitches):
-    """PPO terms for the observations `mb_obs` (indices into the batch's observations)."""
+                   switches: SeparationSwitches, anchor: Optional[torch.nn.Module] = None):
+    """PPO terms for the observations `mb_obs` (indices into the batch's observations), plus the anchor's KL
+    term when an anchor network is given."""
     device = batch.map_planes.device
     obs_to_mb = torch.full((batch.n_obs,), -1, dtype=torch.long, device=device)
     obs_to_mb[mb_obs] = torch.arange(len(mb_obs), device=device)
@@ -34,9 +50,9 @@ def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg
     entry_to_mb[entry_sel] = torch.arange(n_entries, device=device)
 
     unit_batch = obs_to_mb[batch.unit_obs[unit_sel]]
-    logits, unit_value, global_value = net_forward(
-        net, batch.map_planes[mb_obs].float(), batch.global_features[mb_obs], unit_batch, batch.unit_pos[unit_sel],
-        batch.unit_features[unit_sel], batch.action_mask[unit_sel], cfg.policy_temperature)
+    inputs = (batch.map_planes[mb_obs].float(), batch.global_features[mb_obs], unit_batch, batch.unit_pos[unit_sel],
+              batch.unit_features[unit_sel], batch.action_mask[unit_sel])
+    logits, unit_value, global_value = net_forward(net, *inputs, cfg.policy_temperature)
     logp_all = torch.log_softmax(logits, dim=1)
     logprob = logp_all.gather(1, batch.actions[unit_sel][:, None]).squeeze(1)
     # Entropy over legal actions only (masked logits carry ~0 probability but -1e9 log-prob).
@@ -45,14 +61,22 @@ def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg
     new_logp, new_value, new_ent = aggregate_units(
         entry_to_mb[batch.unit_entry[unit_sel]], unit_batch, logprob, entropy, unit_value, global_value,
         obs_to_mb[batch.entry_obs[entry_sel]], n_entries, switches)
-    return ppo_loss(new_logp, batch.old_logp[entry_sel], batch.advantages[entry_sel], new_value,
-                    batch.old_value[entry_sel], batch.returns[entry_sel], new_ent, cfg.clip_coef, cfg.vf_coef,
-                    cfg.ent_coef, cfg.norm_adv, cfg.clip_vloss)
+    terms = ppo_loss(new_logp, batch.old_logp[entry_sel], batch.advantages[entry_sel], new_value,
+                     batch.old_value[entry_sel], batch.returns[entry_sel], new_ent, cfg.clip_coef, cfg.vf_coef,
+                     cfg.ent_coef, cfg.norm_adv, cfg.clip_vloss)
+    if anchor is not None and len(logits):
+        with torch.no_grad():
+            anchor_logits = net_forward(anchor, *inputs, cfg.policy_temperature)[0]
+        terms.anchor_kl = anchor_kl(anchor_logits, logp_all, batch.action_mask[unit_sel]).mean()
+        terms.loss = terms.loss + cfg.anchor_coef * terms.anchor_kl
+    return terms
 
 
 def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, cfg: Any,
-               switches: SeparationSwitches, generator: torch.Generator, update: int) -> Dict[str, float]:
-    """`update_epochs` passes of `num_minibatches` minibatches; returns the standard metric names."""
+               switches: SeparationSwitches, generator: torch.Generator, update: int,
+               anchor: Optional[torch.nn.Module] = None) -> Dict[str, float]:
+    """`update_epochs` passes of `num_minibatches` minibatches; returns the standard metric names (with
+    `losses/anchor_kl` when an anchor network is given)."""
     net.eval()
     n_obs = batch.n_obs
     mb_size = int(math.ceil(n_obs / cfg.num_minibatches))
@@ -68,7 +92,7 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
             mb_obs = perm[start:start + mb_size]
             if not bool(has_entry[mb_obs].any()):
                 continue  # no unit acted in these observations
-            terms = minibatch_loss(net, batch, mb_obs, cfg, switches)
+            terms = minibatch_loss(net, batch, mb_obs, cfg, switches, anchor)
             for name in ("policy_loss", "value_loss", "entropy", "loss"):
                 value = getattr(terms, name)
                 if not torch.isfinite(value):
@@ -87,8 +111,10 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
             if not torch.isfinite(grad_norm):
                 raise NonFiniteLoss("update %d, epoch %d: gradient norm is %s" % (update, epoch, grad_norm.item()))
             optimizer.step()
-            for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss"):
-                sums[name] = sums.get(name, 0.0) + float(getattr(terms, name).detach())
+            for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss", "anchor_kl"):
+                value = getattr(terms, name)
+                if value is not None:
+                    sums[name] = sums.get(name, 0.0) + float(value.detach())
             sums["grad_norm"] = sums.get("grad_norm", 0.0) + float(grad_norm)
             kls.append(float(terms.approx_kl))
             count += 1

@@ -69,14 +69,33 @@ def merge_outputs(outs: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
     return {k: np.concatenate([o[k] for o in outs]) for k in ("actions", "logprob", "unit_value", "global_value")}
 
 
-def load_init(path: str) -> Dict[str, Any]:
-    """Network weights to start from: train/imitation.py's init.pt or any checkpoint of the same network."""
+def load_init(path: str, option: str = "init_from") -> Dict[str, Any]:
+    """Network weights to start from (or anchor to, `option` names the setting in messages): train/imitation.py's
+    init.pt or any checkpoint of the same network."""
     if not os.path.isfile(path):
-        raise FileNotFoundError("init_from: no file %s (write one with train/imitation.py)" % path)
+        raise FileNotFoundError("%s: no file %s (write one with train/imitation.py)" % (option, path))
     state = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or "net" not in state:
-        raise ValueError("init_from: %s holds no network weights ('net')" % path)
+        raise ValueError("%s: %s holds no network weights ('net')" % (option, path))
     return state["net"]
+
+
+def anchor_network(cfg: TrainConfig, device: torch.device) -> Optional[torch.nn.Module]:
+    """The frozen policy the anchor term pulls toward (None when anchor_coef is 0). Read from its file on every
+    start, resumes included: the file must stay where the config says."""
+    if cfg.anchor_coef <= 0:
+        return None
+    option = "anchor_from" if cfg.anchor_from else "init_from"
+    path = cfg.anchor_from or cfg.init_from
+    net = training_network(cfg, device)
+    try:
+        net.load_state_dict(load_init(path, option))
+    except RuntimeError as exc:
+        raise ValueError("%s: %s does not fit this network (net_channels %d, net_blocks %d): %s"
+                         % (option, path, cfg.net_channels, cfg.net_blocks, str(exc).splitlines()[0])) from None
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
 
 
 class StopRequested(Exception):
@@ -106,6 +125,7 @@ class Trainer:
                 raise ValueError("init_from: %s does not fit this network (net_channels %d, net_blocks %d): %s"
                                  % (cfg.init_from, cfg.net_channels, cfg.net_blocks,
                                     str(exc).splitlines()[0])) from None
+        self.anchor = anchor_network(cfg, self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.update = 0
         self.global_step = 0
@@ -279,7 +299,7 @@ class Trainer:
                 torch.set_num_threads(cfg.update_threads)
                 try:
                     figures.update(ppo_update(self.net, self.optimizer, self.batch, cfg, self.switches,
-                                              self.generator, self.update))
+                                              self.generator, self.update, self.anchor))
                 finally:
                     torch.set_num_threads(cfg.torch_threads)
                 figures["losses/explained_variance"] = explained_variance(self.batch)

@@ -235,6 +235,7 @@ class LossTerms:
     entropy: torch.Tensor
     approx_kl: torch.Tensor
     clipfrac: torch.Tensor
+    anchor_kl: Optional[torch.Tensor] = None  # KL(anchor || policy) per unit, when the loss has an anchor term
 
 
 def ppo_loss(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, new_value: torch.Tensor,

@@ -14,7 +14,7 @@ from tests.train import stub_policy
 from train import checkpoint
 from train.config import TrainConfig
 from train.learner import NonFiniteLoss, minibatch_loss, ppo_update
-from train.run import Trainer, main
+from train.run import Trainer, anchor_network, main
 
 LOSSES = ("losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl")
 
@@ -152,3 +152,49 @@ def test_value_warmup_keeps_the_policy_and_fits_the_values(tmp_path):
     finally:
         trainer.pool.close()
         trainer.logger.close()
+
+
+def test_anchor_keeps_the_policy_near_its_start(tmp_path):
+    """Same rollout, same number of updates: with a strong anchor the policy ends closer to the start policy
+    than without one, and the update reports the anchor's KL."""
+    init = str(tmp_path / "init.pt")
+    probe = Trainer(tiny(num_workers=0, update_epochs=4), str(tmp_path / "probe"), progress=False)
+    try:
+        torch.save({"net": probe.net.state_dict()}, init)
+    finally:
+        probe.pool.close()
+        probe.logger.close()
+
+    def drift(coef: float) -> tuple:
+        cfg = tiny(num_workers=0, update_epochs=4, init_from=init, anchor_coef=coef, learning_rate=3e-3)
+        trainer = Trainer(cfg, str(tmp_path / ("c%s" % coef)), progress=False)
+        try:
+            trainer.collect()
+            every = torch.arange(trainer.batch.n_obs)
+            assert (trainer.anchor is None) == (coef == 0)
+            # Drift is measured against the start weights whether or not the loss has the anchor term.
+            start_policy = anchor_network(dataclasses.replace(cfg, anchor_coef=1.0), trainer.device)
+            start = minibatch_loss(trainer.net, trainer.batch, every, cfg, trainer.switches, start_policy)
+            assert float(start.anchor_kl.detach()) < 1e-6
+            figures = {}
+            for update in range(1, 4):
+                figures = ppo_update(trainer.net, trainer.optimizer, trainer.batch, cfg, trainer.switches,
+                                     trainer.generator, update, trainer.anchor)
+            end = minibatch_loss(trainer.net, trainer.batch, every, cfg, trainer.switches, start_policy)
+            return float(end.anchor_kl), figures
+        finally:
+            trainer.pool.close()
+            trainer.logger.close()
+
+    free_kl, free_figures = drift(0.0)
+    anchored_kl, anchored_figures = drift(50.0)
+    assert free_kl > 0.0 and anchored_kl < 0.5 * free_kl
+    assert "losses/anchor_kl" in anchored_figures and "losses/anchor_kl" not in free_figures
+
+
+def test_anchor_needs_weights_and_names_the_missing_file(tmp_path):
+    with pytest.raises(ValueError, match="anchor_coef > 0 needs"):
+        tiny(anchor_coef=0.1)
+    cfg = tiny(num_workers=0, anchor_coef=0.1, anchor_from=str(tmp_path / "nothing.pt"))
+    with pytest.raises(FileNotFoundError, match="anchor_from: no file .*nothing.pt"):
+        Trainer(cfg, str(tmp_path / "run"), progress=False)
