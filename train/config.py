@@ -84,6 +84,7 @@ class TrainConfig:
     value_warmup_updates: int = 0  # first updates fit only the value heads (for a policy started from init_from)
     anchor_coef: float = 0.0  # loss += anchor_coef * KL(policy || anchor): keeps PPO near the start policy
     anchor_from: Optional[str] = None  # the anchor's weights (default: init_from) when anchor_coef > 0
+    anchor_temperature: float = 1.0  # the anchor is softmax(anchor logits / T); below 1 it nears its likeliest action
     # -- network (magma_policy.network.PolicyNet) ------------------------------------------------------------------
     net_channels: int = 32  # width of the network's map trunk
     net_blocks: int = 3  # residual blocks of the map trunk
@@ -144,6 +145,7 @@ class TrainConfig:
         need(self.max_grad_norm > 0, "max_grad_norm must be > 0, got %s" % self.max_grad_norm)
         need(self.value_warmup_updates >= 0, "value_warmup_updates must be >= 0, got %d" % self.value_warmup_updates)
         need(self.anchor_coef >= 0, "anchor_coef must be >= 0, got %s" % self.anchor_coef)
+        need(self.anchor_temperature > 0, "anchor_temperature must be > 0, got %s" % self.anchor_temperature)
         need(self.anchor_coef == 0 or bool(self.anchor_from or self.init_from),
              "anchor_coef > 0 needs the anchor's weights: give --anchor-from PATH or --init-from PATH")
         need(self.target_kl is None or self.target_kl > 0, "target_kl must be > 0 when set, got %s" % self.target_kl)

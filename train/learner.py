@@ -11,7 +11,8 @@ PPO's clip bounds each update's step, not the sum of many small ones; the anchor
 drift from play that is known to keep factories alive. This direction of the KL lets the policy grow sharper
 than the anchor (all its mass on the anchor's likeliest action costs only -log p_anchor of that action) while
 making actions the anchor thinks unlikely expensive; KL(anchor || policy) would instead keep the sampled play
-as noisy as the anchor.
+as noisy as the anchor. `anchor_temperature` below 1 sharpens the anchor toward its likeliest action (the
+imitation policy plays that action, and plays it better than it samples).
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def minibatch_loss(net: torch.nn.Module, batch: Batch, mb_obs: torch.Tensor, cfg
                      cfg.ent_coef, cfg.norm_adv, cfg.clip_vloss)
     if anchor is not None and len(logits):
         with torch.no_grad():
-            anchor_logits = net_forward(anchor, *inputs, cfg.policy_temperature)[0]
+            anchor_logits = net_forward(anchor, *inputs, cfg.policy_temperature * cfg.anchor_temperature)[0]
         terms.anchor_kl = anchor_kl(anchor_logits, logp_all, batch.action_mask[unit_sel]).mean()
         terms.loss = terms.loss + cfg.anchor_coef * terms.anchor_kl
     return terms

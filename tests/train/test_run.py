@@ -198,3 +198,24 @@ def test_anchor_needs_weights_and_names_the_missing_file(tmp_path):
     cfg = tiny(num_workers=0, anchor_coef=0.1, anchor_from=str(tmp_path / "nothing.pt"))
     with pytest.raises(FileNotFoundError, match="anchor_from: no file .*nothing.pt"):
         Trainer(cfg, str(tmp_path / "run"), progress=False)
+
+
+def test_anchor_temperature_sharpens_the_anchor(tmp_path):
+    """At the start the policy is the anchor (KL 0); a colder anchor is another, sharper distribution."""
+    init = str(tmp_path / "init.pt")
+    cfg = tiny(num_workers=0, init_from=init, anchor_coef=1.0)
+    trainer = Trainer(tiny(num_workers=0), str(tmp_path / "probe"), progress=False)
+    try:
+        torch.save({"net": trainer.net.state_dict()}, init)
+        trainer.collect()
+        every = torch.arange(trainer.batch.n_obs)
+        anchor = anchor_network(cfg, trainer.device)
+        same = minibatch_loss(trainer.net, trainer.batch, every, cfg, trainer.switches, anchor)
+        cold_cfg = dataclasses.replace(cfg, anchor_temperature=0.25)
+        cold = minibatch_loss(trainer.net, trainer.batch, every, cold_cfg, trainer.switches, anchor)
+        assert float(same.anchor_kl.detach()) < 1e-6 < float(cold.anchor_kl.detach())
+    finally:
+        trainer.pool.close()
+        trainer.logger.close()
+    with pytest.raises(ValueError, match="anchor_temperature must be > 0"):
+        tiny(anchor_temperature=0.0)
