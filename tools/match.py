@@ -19,12 +19,12 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
+from agent import UNIT_CONTROLLER_ENV  # noqa: E402  (the variable agent.py reads)
 from train.arena import (  # noqa: E402
     GAME_CONFIGS,
     KAGGLE_TIMING,
     PLAYERS,
     RUNNER_TIMING,
-    UNIT_CONTROLLER_ENV,
     GameResult,
     agent_with_env,
     play_game,

@@ -350,9 +350,6 @@ def _summarise(env: ArenaEnv, scores: Dict[str, float], bots: Sequence[TimedBot]
                       players=players, wall_s=round(wall_s, 2), replay_paths=list(replay_paths))
 
 
-# Selects the agent's unit controller; agent.py reads it ("heuristic" or "policy").
-UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
-
 _WRAPPER_SOURCE = '''"""Runs {main} with extra environment variables (written by train/arena.py)."""
 import os
 import runpy

@@ -25,13 +25,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from agent import TEMPERATURE_ENV, WEIGHTS_ENV  # noqa: E402  (the variables agent.py reads)
+from agent import TEMPERATURE_ENV, UNIT_CONTROLLER_ENV, WEIGHTS_ENV  # noqa: E402  (the variables agent.py reads)
 from train.arena import (
     GAME_CONFIGS,
     KAGGLE_TIMING,
     PLAYERS,
     RUNNER_TIMING,
-    UNIT_CONTROLLER_ENV,
     GameResult,
     agent_with_env,
     play_game,
@@ -163,7 +162,7 @@ def with_weights(agent: str, weights: Optional[str], folder: str, temperature: O
     default). The weights are loaded here first: an agent whose policy does not load plays with the heuristic
     controller instead, and its games would be reported as the policy's.
     Raises FileNotFoundError, or the loader's SchemaMismatch / ValueError."""
-    from magma_policy.runtime import load_policy
+    from magma_policy.runtime import check_temperature, load_policy
 
     env = {}
     if weights is not None:
@@ -172,9 +171,7 @@ def with_weights(agent: str, weights: Optional[str], folder: str, temperature: O
         load_policy(weights)
         env.update({WEIGHTS_ENV: os.path.abspath(weights), UNIT_CONTROLLER_ENV: "policy"})
     if temperature is not None:
-        if not temperature >= 0:
-            raise ValueError(f"the agent's temperature must be >= 0, got {temperature}")
-        env[TEMPERATURE_ENV] = repr(float(temperature))
+        env[TEMPERATURE_ENV] = repr(check_temperature(temperature, "the agent's temperature"))
     return agent_with_env(agent, env, folder) if env else agent
 
 

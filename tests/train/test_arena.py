@@ -291,5 +291,5 @@ def test_the_agents_temperature_reaches_its_environment_and_a_negative_one_is_re
     with pytest.raises(SystemExit):
         evaluate_main(["--agent-temperature", "-1", "--seeds", "0", "--configs", "kaggle",
                        "--out", str(tmp_path / "eval")])
-    assert "temperature must be >= 0" in capsys.readouterr().err
+    assert "the agent's temperature must be a number >= 0, got -1.0" in capsys.readouterr().err
     assert not (tmp_path / "eval" / "results.json").exists()
