@@ -80,19 +80,25 @@ def load_init(path: str, option: str = "init_from") -> Dict[str, Any]:
     return state["net"]
 
 
-def anchor_network(cfg: TrainConfig, device: torch.device) -> Optional[torch.nn.Module]:
-    """The frozen policy the anchor term pulls toward (None when anchor_coef is 0). Read from its file on every
-    start, resumes included: the file must stay where the config says."""
-    if cfg.anchor_coef <= 0:
-        return None
-    option = "anchor_from" if cfg.anchor_from else "init_from"
-    path = cfg.anchor_from or cfg.init_from
-    net = training_network(cfg, device)
+def load_weights(net: torch.nn.Module, cfg: TrainConfig, path: str, option: str) -> None:
+    """`load_init(path)` into `net`; a network of another shape is a ValueError naming `option` and the run's shape."""
     try:
         net.load_state_dict(load_init(path, option))
     except RuntimeError as exc:
         raise ValueError("%s: %s does not fit this network (net_channels %d, net_blocks %d): %s"
                          % (option, path, cfg.net_channels, cfg.net_blocks, str(exc).splitlines()[0])) from None
+
+
+def anchor_network(cfg: TrainConfig, device: torch.device) -> Optional[torch.nn.Module]:
+    """The frozen policy the anchor term pulls toward (None when anchor_coef is 0). Read from its file on every
+    start, resumes included: the file must stay where the config says."""
+    if cfg.anchor_coef <= 0:
+        return None
+    net = training_network(cfg, device)
+    if cfg.anchor_from:
+        load_weights(net, cfg, cfg.anchor_from, "anchor_from")
+    else:
+        load_weights(net, cfg, cfg.init_from, "init_from")
     for p in net.parameters():
         p.requires_grad_(False)
     return net
@@ -119,12 +125,7 @@ class Trainer:
         self.seats = [seats_per_env(cfg)] * cfg.num_envs
         self.net = training_network(cfg, self.device)
         if ckpt is None and cfg.init_from:
-            try:
-                self.net.load_state_dict(load_init(cfg.init_from))
-            except RuntimeError as exc:
-                raise ValueError("init_from: %s does not fit this network (net_channels %d, net_blocks %d): %s"
-                                 % (cfg.init_from, cfg.net_channels, cfg.net_blocks,
-                                    str(exc).splitlines()[0])) from None
+            load_weights(self.net, cfg, cfg.init_from, "init_from")
         self.anchor = anchor_network(cfg, self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
         self.update = 0
