@@ -116,3 +116,38 @@ def test_a_robot_delivers_to_the_factory_that_built_it_until_a_new_game():
     # The same id in a new game (the step went back) has no remembered home: it goes to the nearest.
     out = controller.act(two_factory_state((10, 8), 1000, step=5), "player_0")
     assert out["unit_9"][0][:2] == [A.MOVE, A.RIGHT]
+
+
+def light_home_state(home_metal: int):
+    """One factory at (4, 8) holding `home_metal`, a light next to it, an ore tile and a rubble tile equally
+    far from the light (ore at (9, 8), rubble at (6, 12))."""
+    from lux.config import GameConfig
+    from lux.state import GameState
+
+    n = 20
+    zeros = np.zeros((n, n), dtype=np.int64)
+    ore, rubble = zeros.copy(), zeros.copy()
+    ore[9, 8] = 1
+    rubble[6, 12] = 40
+    factory = {"unit_id": "factory_0", "team_id": 0, "strain_id": 0, "pos": [4, 8], "power": 500,
+               "cargo": {"ice": 0, "ore": 0, "water": 500, "metal": home_metal}}
+    light = {"unit_id": "unit_5", "team_id": 0, "unit_type": "LIGHT", "pos": [6, 8], "power": 150,
+             "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
+    obs = {"board": dict(rubble=rubble, ice=zeros, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
+                         factories_per_team=1),
+           "units": {"player_0": {"unit_5": light}, "player_1": {}},
+           "factories": {"player_0": {"factory_0": factory}, "player_1": {}}, "teams": {}, "real_env_steps": 100}
+    return GameState.from_obs(obs, GameConfig())
+
+
+def test_a_light_clears_rubble_once_home_has_the_metal_for_a_heavy():
+    from strategy.units import RUBBLE_METAL, HeuristicUnitController
+
+    # Short of the metal: ore, to the right. With it: the rubble within reach of home, down.
+    out = HeuristicUnitController().act(light_home_state(RUBBLE_METAL - 1), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]
+    out = HeuristicUnitController().act(light_home_state(RUBBLE_METAL), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.DOWN]
+    # The controller without the rubble rule keeps mining ore.
+    out = HeuristicUnitController(rubble_metal=None).act(light_home_state(RUBBLE_METAL), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]
