@@ -1,4 +1,5 @@
-"""The heuristic unit controller: miners that dig next to home, deliver, recharge, and never collide.
+"""The heuristic unit controller: miners and rubble clearers that work next to home, deliver, recharge, and never
+collide.
 
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
 Heavies mine ice for their home factory; lights mine ore (ice when home water runs low) until home holds the
