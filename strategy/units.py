@@ -177,8 +177,8 @@ class HeuristicUnitController:
             self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
             return A.move(A.direction_to(unit.pos, goal))
 
-        if (self.rubble_metal is not None and resource == A.ORE and not unit.is_heavy
-                and home.cargo.metal >= self.rubble_metal):
+        # Only lights are sent for ore, so this is a light.
+        if self.rubble_metal is not None and resource == A.ORE and home.cargo.metal >= self.rubble_metal:
             target = here if targets.is_free(here, RUBBLE) and dist_home <= RUBBLE_DISTANCE else None
             if target is None:
                 target = targets.nearest(unit, home, RUBBLE)
