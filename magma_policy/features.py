@@ -77,6 +77,7 @@ Unit features `unit_features[i, u]` (float32), one row per own robot in `unit_id
 | 27 | has_ice_target | an ice tile is left for this robot | 0/1 |
 | 28-33 | ore_up ... has_ore_target | the same for its ore tile | |
 | 34-39 | rubble_up ... has_rubble_target | the same for its tile of rubble to clear | |
+| 40 | home_metal | metal of the nearest own factory | / a heavy's METAL_COST, at most 1 |
 
 Steps toward a tile: 1 for the move `lux.actions.direction_to` takes (along x first when |dx| >= |dy|, the
 heuristic controller's choice), 0.5 for the other move that also brings the robot closer, 0 otherwise (all 0 on
@@ -124,6 +125,7 @@ UNIT_FEATURES = (
     "ice_up", "ice_right", "ice_down", "ice_left", "ice_dist", "has_ice_target",
     "ore_up", "ore_right", "ore_down", "ore_left", "ore_dist", "has_ore_target",
     "rubble_up", "rubble_right", "rubble_down", "rubble_left", "rubble_dist", "has_rubble_target",
+    "home_metal",
 )
 N_MAP_CHANNELS = len(MAP_CHANNELS)
 N_GLOBAL_FEATURES = len(GLOBAL_FEATURES)
@@ -325,6 +327,11 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
         home = _nearest_factory(pos, facs)
         feats[:, 10] = np.array([f.cargo.water for f in facs], dtype=np.float32)[home] / RESOURCE_SCALE
         feats[:, 11] = np.array([f.power for f in facs], dtype=np.float32)[home] / FACTORY_POWER_SCALE
+        # Scaled by a heavy's price, not by 1000: whether home can pay for a heavy decides what its robots are
+        # for (a heuristic light clears rubble from that much on, strategy.units.RUBBLE_METAL).
+        heavy_price = float(state.cfg.ROBOTS["HEAVY"].METAL_COST)
+        metal = np.array([f.cargo.metal for f in facs], dtype=np.float32)[home]
+        feats[:, UNIT_FEATURES.index("home_metal")] = np.minimum(metal / heavy_price, 1.0)
         targets = target_tiles(state, player, units)
         home_col, column = UNIT_FEATURES.index("home_up"), UNIT_FEATURES.index("ice_up")
         for i in range(n):

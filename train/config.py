@@ -88,7 +88,7 @@ class TrainConfig:
     # -- network (magma_policy.network.PolicyNet) ------------------------------------------------------------------
     net_channels: int = 32  # width of the network's map trunk
     net_blocks: int = 3  # residual blocks of the map trunk
-    init_from: Optional[str] = None  # start from these network weights (train/imitation.py's init.pt or a checkpoint)
+    init_from: Optional[str] = None  # start from these weights (an init.pt, a checkpoint, an exported policy.onnx)
     # -- checkpoints, evaluation, export ----------------------------------------------------------------------------
     checkpoint_every: int = 1  # updates between checkpoints
     keep_checkpoints: int = 5  # newest checkpoints kept in the run directory

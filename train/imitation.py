@@ -287,7 +287,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--net-channels", type=int, default=TrainConfig.net_channels)
     parser.add_argument("--net-blocks", type=int, default=TrainConfig.net_blocks)
     parser.add_argument("--init-from", default=None,
-                        help="start from these weights (an init.pt of an earlier imitation run, same network size) "
+                        help="start from these weights (an init.pt of an earlier imitation run, same network size, or "
+                             "an exported policy such as weights/policy.onnx, its inputs matched by name) "
                              "instead of random ones")
     parser.add_argument("--seed", type=int, default=1, help="first game seed; also seeds torch")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes recording games")

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import numpy as np
 import torch
 
-from train import checkpoint
+from train import checkpoint, warm_start
 from train.config import TrainConfig, config_from_args
 from train.learner import NonFiniteLoss, explained_variance, ppo_update, set_lr
 from train.logger import RunLogger
@@ -71,9 +71,16 @@ def merge_outputs(outs: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
 
 def load_init(path: str, option: str = "init_from") -> Dict[str, Any]:
     """Network weights to start from (or anchor to, `option` names the setting in messages): train/imitation.py's
-    init.pt or any checkpoint of the same network."""
+    init.pt, any checkpoint of the same network, or an exported policy such as weights/policy.onnx
+    (train.warm_start: inputs matched by name)."""
     if not os.path.isfile(path):
-        raise FileNotFoundError("%s: no file %s (write one with train/imitation.py)" % (option, path))
+        raise FileNotFoundError("%s: no file %s (write one with train/imitation.py, or give weights/policy.onnx)"
+                                % (option, path))
+    if warm_start.is_exported_policy(path):
+        try:
+            return warm_start.state_from_onnx(path)
+        except ValueError as exc:
+            raise ValueError("%s: %s" % (option, exc)) from None
     state = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or "net" not in state:
         raise ValueError("%s: %s holds no network weights ('net')" % (option, path))

@@ -73,6 +73,24 @@ def _column(name: str) -> int:
     return F.UNIT_FEATURES.index(name)
 
 
+def test_home_metal_is_the_nearest_factory_metal_in_heavy_prices(game48):
+    import copy
+
+    state = copy.deepcopy(game48.states[-1])
+    factories = list(state.factories["player_0"].values())
+    assert len(factories) >= 2 and state.units["player_0"]
+    price = state.cfg.ROBOTS["HEAVY"].METAL_COST
+    for k, fac in enumerate(factories):  # 0, then half a heavy, then more than one heavy
+        fac.cargo.metal = [0, price // 2, 3 * price][min(k, 2)]
+    f = F.encode(state, "player_0")
+    centres = np.array([fac.pos for fac in factories])
+    for i, pos in enumerate(f.unit_pos):
+        home = factories[int(np.maximum(np.abs(pos - centres) - 1, 0).sum(axis=1).argmin())]
+        assert f.unit_features[i, _column("home_metal")] == pytest.approx(min(home.cargo.metal / price, 1.0))
+    # Robots of this game stand near each kind of factory: all three values are read somewhere.
+    assert set(f.unit_features[:, _column("home_metal")].tolist()) == {0.0, 0.5, 1.0}
+
+
 @pytest.mark.parametrize("name", ["game48", "game64"])
 def test_target_tiles_are_distinct_resource_tiles_near_home(name, request):
     state = request.getfixturevalue(name).states[-1]
