@@ -5,12 +5,12 @@ show each robot the tile it would be sent to.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from . import actions as A
-from .state import Board, Factory, Unit
+from .state import Board, Factory, GameState, Unit, id_number
 
 Tile = Tuple[int, int]
 MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
@@ -64,3 +64,60 @@ class ResourceTiles:
     def claim(self, tile: Tile) -> None:
         """No other robot will be sent to this tile this turn."""
         self._claimed[tile[0], tile[1]] = True
+
+
+# Kinds of target tile every robot is given: (name, what ResourceTiles claims, whether heavies claim before lights).
+TARGET_KINDS = (("ice", A.ICE, True), ("ore", A.ORE, False), ("rubble", RUBBLE, False))
+
+
+def target_tiles(state: GameState, player: str, units: Sequence[Unit]) -> Dict[str, List[Optional[Tile]]]:
+    """Per robot (in `units` order): "home", the nearest tile of our nearest factory, and its claimed tile of
+    each TARGET_KINDS kind (None where none is left, or everywhere when we have no factory).
+
+    Each kind is claimed in its own pass, in a fixed order whatever the order of `units` (heavies first for ice,
+    lights first for ore and rubble, by id number within each), so a robot keeps its tiles from one turn to the
+    next while it walks home and back. The heuristic controller sends its robots to these tiles and the policy's
+    features point at them.
+    """
+    facs = list(state.factories.get(player, {}).values())
+    out: Dict[str, List[Optional[Tile]]] = {"home": [None] * len(units)}
+    out.update({name: [None] * len(units) for name, _, _ in TARGET_KINDS})
+    if not facs or not units:
+        return out
+    pos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
+    home = nearest_factory(pos, facs)
+    centres = np.array([f.pos for f in facs], dtype=np.int64)
+    nearest = np.clip(pos, centres[home] - 1, centres[home] + 1)
+    out["home"] = [(int(x), int(y)) for x, y in nearest]
+    homes = [facs[int(i)] for i in home]
+    for name, resource, heavy_first in TARGET_KINDS:
+        out[name] = _claimed_targets(state.board, units, homes, resource, heavy_first)
+    return out
+
+
+def nearest_factory(pos: np.ndarray, facs: Sequence[Factory]) -> np.ndarray:
+    """Index into `facs` of each position's nearest factory (distance to the footprint, as
+    Factory.distance_to; the first listed on ties)."""
+    centres = np.array([f.pos for f in facs], dtype=np.int64)
+    gap = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
+    return np.argmin(gap, axis=1)
+
+
+def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,
+                     heavy_first: bool) -> List[Optional[Tile]]:
+    """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
+    `heavy_first`, else lights first, by id number within each kind."""
+    tiles = ResourceTiles(board)
+    order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
+    found: List[Optional[Tile]] = [None] * len(units)
+    for i in order:
+        unit, home = units[i], homes[i]
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        if resource != RUBBLE and tiles.is_free(here, resource) and home.distance_to(unit.pos) <= MAX_TARGET_DISTANCE:
+            tile = here
+        else:
+            tile = tiles.nearest(unit, home, resource)
+        if tile is not None:
+            tiles.claim(tile)
+            found[i] = tile
+    return found

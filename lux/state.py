@@ -6,13 +6,19 @@ Player names are "player_0" and "player_1".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Tuple
 
 import numpy as np
 
 from .config import GameConfig, RobotConfig
 
 PLAYERS = ("player_0", "player_1")
+
+
+def id_number(unit_id: str) -> Tuple[int, str]:
+    """Sort key of a robot id by its number (unit_7 before unit_12); ids without one sort last."""
+    tail = unit_id.rsplit("_", 1)[-1]
+    return (int(tail), unit_id) if tail.isdigit() else (1 << 62, unit_id)
 
 
 def opponent(player: str) -> str:

@@ -83,12 +83,12 @@ Steps toward a tile: 1 for the move `lux.actions.direction_to` takes (along x fi
 heuristic controller's choice), 0.5 for the other move that also brings the robot closer, 0 otherwise (all 0 on
 the tile or without one). Direction bits rather than raw offsets: each feeds the matching move's logit directly.
 
-Target tiles say where a robot could go without the policy having to find it on the map (`target_tiles`): each
-robot claims one ice and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of
-rubble (not on a resource) within RUBBLE_DISTANCE of it, nearest that factory first (lux.resources.ResourceTiles,
-the claims the heuristic controller makes). Heavies claim ice first, lights ore and rubble first, each in id
-order; a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is but not
-which tile another robot is already heading for.
+Target tiles say where a robot could go without the policy having to find it on the map
+(`lux.resources.target_tiles`, the tiles the heuristic controller sends its robots to): each robot claims one ice
+and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of rubble (not on a resource)
+within RUBBLE_DISTANCE of it, nearest that factory first. Heavies claim ice first, lights ore and rubble first,
+each in id order; a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is
+but not which tile another robot is already heading for.
 
 `action_mask` is `actions.action_masks` for the same robots.
 """
@@ -96,14 +96,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from lux import actions as lux_actions
-from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
+from lux.resources import TARGET_KINDS, nearest_factory, target_tiles
 from lux.rules import is_day
-from lux.state import Board, Factory, GameState, Unit, opponent
+from lux.state import GameState, Unit, id_number, opponent
 
 from .actions import action_masks, pad_border
 
@@ -140,8 +140,6 @@ MAP_SIZE_SCALE = 64.0
 # Steps scale by the full game's length, not the env's: training games may be cut short.
 GAME_LENGTH = 1000.0
 TARGET_DISTANCE_SCALE = 16.0  # distances to target tiles; further ones read as 1
-# Target kinds: (name, what ResourceTiles claims, whether heavies claim before lights).
-TARGET_KINDS = (("ice", lux_actions.ICE, True), ("ore", lux_actions.ORE, False), ("rubble", RUBBLE, False))
 _CH = {name: i for i, name in enumerate(MAP_CHANNELS)}
 _QUEUE_TYPES = {lux_actions.MOVE: 14, lux_actions.DIG: 15, lux_actions.TRANSFER: 16, lux_actions.PICKUP: 17}
 
@@ -161,12 +159,7 @@ class Features:
 def unit_order(state: GameState, player: str) -> List[Unit]:
     """Our robots in a fixed order: by the number in their id (unit_7 before unit_12)."""
     units = state.units.get(player, {})
-    return [units[k] for k in sorted(units, key=_id_number)]
-
-
-def _id_number(unit_id: str) -> Tuple[int, str]:
-    tail = unit_id.rsplit("_", 1)[-1]
-    return (int(tail), unit_id) if tail.isdigit() else (1 << 62, unit_id)
+    return [units[k] for k in sorted(units, key=id_number)]
 
 
 def manhattan_distance_map(sources: np.ndarray) -> np.ndarray:
@@ -324,7 +317,7 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, [UNIT_FEATURES.index(name + "_dist") for name, _, _ in TARGET_KINDS]] = 1.0
     facs = list(state.factories.get(player, {}).values())
     if facs:
-        home = _nearest_factory(pos, facs)
+        home = nearest_factory(pos, facs)
         feats[:, 10] = np.array([f.cargo.water for f in facs], dtype=np.float32)[home] / RESOURCE_SCALE
         feats[:, 11] = np.array([f.power for f in facs], dtype=np.float32)[home] / FACTORY_POWER_SCALE
         # Scaled by a heavy's price, not by 1000: whether home can pay for a heavy decides what its robots are
@@ -355,33 +348,6 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     return pos, feats
 
 
-def target_tiles(state: GameState, player: str, units: List[Unit]) -> Dict[str, List[Optional[Tuple[int, int]]]]:
-    """Per robot (in `units` order): "home", the nearest tile of our nearest factory, and its claimed tile of
-    each TARGET_KINDS kind (None where none is left, or everywhere when we have no factory)."""
-    facs = list(state.factories.get(player, {}).values())
-    out: Dict[str, List[Optional[Tuple[int, int]]]] = {"home": [None] * len(units)}
-    out.update({name: [None] * len(units) for name, _, _ in TARGET_KINDS})
-    if not facs or not units:
-        return out
-    pos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
-    home = _nearest_factory(pos, facs)
-    centres = np.array([f.pos for f in facs], dtype=np.int64)
-    nearest = np.clip(pos, centres[home] - 1, centres[home] + 1)
-    out["home"] = [(int(x), int(y)) for x, y in nearest]
-    homes = [facs[int(i)] for i in home]
-    for name, resource, heavy_first in TARGET_KINDS:
-        out[name] = _claimed_targets(state.board, units, homes, resource, heavy_first)
-    return out
-
-
-def _nearest_factory(pos: np.ndarray, facs: List[Factory]) -> np.ndarray:
-    """Index into `facs` of each position's nearest factory (distance to the footprint, as
-    Factory.distance_to; the first listed on ties)."""
-    centres = np.array([f.pos for f in facs], dtype=np.int64)
-    gap = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
-    return np.argmin(gap, axis=1)
-
-
 # Position of each move direction among the four step features.
 _STEP_COLUMN = {lux_actions.UP: 0, lux_actions.RIGHT: 1, lux_actions.DOWN: 2, lux_actions.LEFT: 3}
 
@@ -399,23 +365,3 @@ def _steps_toward(tile: Optional[Tuple[int, int]], pos: np.ndarray) -> np.ndarra
     if dx or dy:
         out[_STEP_COLUMN[lux_actions.direction_to(pos, np.array(tile))]] = 1.0
     return out
-
-
-def _claimed_targets(board: Board, units: List[Unit], homes: List[Factory], resource: int, heavy_first: bool
-                     ) -> List[Optional[Tuple[int, int]]]:
-    """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
-    `heavy_first`, else lights first, by id within each kind (`units` is in id order)."""
-    tiles = ResourceTiles(board)
-    order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, i))
-    found: List[Optional[Tuple[int, int]]] = [None] * len(units)
-    for i in order:
-        unit, home = units[i], homes[i]
-        here = (int(unit.pos[0]), int(unit.pos[1]))
-        if resource != RUBBLE and tiles.is_free(here, resource) and home.distance_to(unit.pos) <= MAX_TARGET_DISTANCE:
-            tile = here
-        else:
-            tile = tiles.nearest(unit, home, resource)
-        if tile is not None:
-            tiles.claim(tile)
-            found[i] = tile
-    return found

@@ -4,9 +4,10 @@ collide.
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
 Heavies mine ice for their home factory; lights mine ore (ice when home water runs low) until home holds the
 metal for a heavy, then clear rubble near home: lichen only spreads onto tiles without rubble, and metal beyond
-the robots a factory builds is of no use. A robot goes home
-to deliver when its cargo is full or its power only just covers the way back plus a margin, and picks up
-power there. Our own robots never move into the same tile, nor into a tile where one of ours stays.
+the robots a factory builds is of no use. Each robot walks to its own tile of each kind, the one
+`lux.resources.target_tiles` gives it (and the policy's features show), so the policy imitates walks it can see.
+A robot goes home to deliver when its cargo is full or its power only just covers the way back plus a margin,
+and picks up power there. Our own robots never move into the same tile, nor into a tile where one of ours stays.
 Queues cost power to replace, so a robot's queue is only replaced when its next action would change.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 
 from lux import actions as A
-from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, RUBBLE_DISTANCE, ResourceTiles
+from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import move_power
 from lux.state import Board, Factory, GameState, Unit, opponent
 
@@ -41,6 +42,7 @@ class HeuristicUnitController:
         self._homes: Dict[str, Dict[str, str]] = {}  # player -> robot id -> home factory id
         self._last_step: Dict[str, int] = {}
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
+        self._wanted: Dict[str, int] = {}  # robot id -> the direction it wanted to move before collisions
 
     def act(self, state: GameState, player: str, plans: Optional[Dict[str, List[int]]] = None
             ) -> Dict[str, List[List[int]]]:
@@ -55,7 +57,7 @@ class HeuristicUnitController:
         """Each robot's action for this step (one Lux action vector), collision-free among our robots."""
         units = list(state.units.get(player, {}).values())
         factories = list(state.factories.get(player, {}).values())
-        self._goals = {}
+        self._goals, self._wanted = {}, {}
         if not units or not factories:
             return {}
         board = state.board
@@ -65,13 +67,20 @@ class HeuristicUnitController:
 
         plans: Dict[str, List[int]] = {}
         homes = self._assign_homes(player, state.real_env_steps, units, factories)
-        targets = ResourceTiles(board)
-        for unit in sorted(units, key=lambda u: (not u.is_heavy, u.unit_id)):
+        # The tiles each robot is sent to: the policy's features point at the same ones.
+        claimed = target_tiles(state, player, units)
+        for i, unit in enumerate(units):
             home, dist_home = homes[unit.unit_id]
-            plans[unit.unit_id] = self._plan(unit, home, dist_home, targets)
-
+            tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
+            plans[unit.unit_id] = self._plan(unit, home, dist_home, tiles)
+        self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(state, units, factories, plans, enemy_factory)
         return plans
+
+    def intentions(self) -> Tuple[Dict[str, Tile], Dict[str, int]]:
+        """For the last `plan`: each moving robot's goal tile and the direction it wanted before collisions
+        were resolved (what a model of this controller has to predict; tools/target_agreement.py)."""
+        return dict(self._goals), dict(self._wanted)
 
     def _assign_homes(self, player: str, step: int, units: List[Unit], factories: List[Factory]
                       ) -> Dict[str, Tuple[Factory, int]]:
@@ -144,8 +153,9 @@ class HeuristicUnitController:
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, unit: Unit, home: Factory, dist_home: int, targets: ResourceTiles) -> List[int]:
-        """The next action for one robot (moves give only the wanted direction; collisions are resolved later)."""
+    def _plan(self, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]]) -> List[int]:
+        """The next action for one robot (moves give only the wanted direction; collisions are resolved later);
+        `tiles`: its target tile of each kind (lux.resources.target_tiles)."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
         on_home = dist_home == 0
@@ -178,26 +188,19 @@ class HeuristicUnitController:
             return A.move(A.direction_to(unit.pos, goal))
 
         # Only lights are sent for ore, so this is a light.
-        if self.rubble_metal is not None and resource == A.ORE and home.cargo.metal >= self.rubble_metal:
-            target = here if targets.is_free(here, RUBBLE) and dist_home <= RUBBLE_DISTANCE else None
-            if target is None:
-                target = targets.nearest(unit, home, RUBBLE)
-            if target is not None:
-                return self._go_dig(unit, here, target, targets)
-        # A robot already on a tile of its resource keeps digging there: no search, no switching back and forth.
-        target = here if targets.is_free(here, resource) and dist_home <= MAX_TARGET_DISTANCE else None
-        if target is None:
-            target = targets.nearest(unit, home, resource)
+        if self.rubble_metal is not None and resource == A.ORE and home.cargo.metal >= self.rubble_metal \
+                and tiles["rubble"] is not None:
+            return self._go_dig(unit, here, tiles["rubble"])
+        target = tiles["ice" if resource == A.ICE else "ore"]
         if target is None:
             # Nothing to mine: clear rubble next to home, room for its lichen to spread.
-            target = targets.nearest(unit, home, RUBBLE)
+            target = tiles["rubble"]
         if target is None:
             return A.recharge(cfg.BATTERY_CAPACITY) if not on_home else [A.RECHARGE, 0, 0, cfg.BATTERY_CAPACITY, 0, 1]
-        return self._go_dig(unit, here, target, targets)
+        return self._go_dig(unit, here, target)
 
-    def _go_dig(self, unit: Unit, here: Tile, target: Tile, targets: ResourceTiles) -> List[int]:
-        """Claim the target tile; dig when on it, else walk toward it."""
-        targets.claim(target)
+    def _go_dig(self, unit: Unit, here: Tile, target: Tile) -> List[int]:
+        """Dig when on the target tile, else walk toward it."""
         if target == here:
             if unit.power >= unit.cfg.DIG_COST + unit.cfg.ACTION_QUEUE_POWER_COST:
                 return A.dig()
