@@ -73,7 +73,7 @@ def state_from_onnx(path: str) -> Dict[str, torch.Tensor]:
         if i == 0:  # the stem reads the map planes
             kernel = _match_columns(kernel, 1, meta.get("map_channels", []), features.MAP_CHANNELS, path)
         _put(state, name + ".0.weight", kernel, path)
-        eps = _batch_norm(net, name).eps
+        eps = net.get_submodule(name + ".1").eps
         _put(state, name + ".1.running_mean", np.zeros_like(bias), path)
         _put(state, name + ".1.running_var", np.full_like(bias, 1.0 - eps), path)
         _put(state, name + ".1.weight", np.ones_like(bias), path)
@@ -103,10 +103,6 @@ def conv_layers(net: torch.nn.Module) -> List[str]:
     for i in range(len(net.blocks)):
         names += ["blocks.%d.%s" % (i, part) for part in ("reduce", "spatial", "expand")]
     return names + ["up", "merge"]
-
-
-def _batch_norm(net: torch.nn.Module, prefix: str) -> torch.nn.BatchNorm2d:
-    return net.get_submodule(prefix + ".1")
 
 
 def _match_columns(weight: np.ndarray, axis: int, file_names: Sequence[str], code_names: Sequence[str],
