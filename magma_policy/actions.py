@@ -8,6 +8,14 @@
 | 6 | TRANSFER_ICE | all ice cargo to an own factory tile under the robot (CENTER) or 4-adjacent to it |
 | 7 | TRANSFER_ORE | the same for ore |
 | 8 | PICKUP_POWER | power from the own factory under the robot: min(battery room, factory power) |
+| 9-12 | GO_HOME, GO_ICE, GO_ORE, GO_RUBBLE | a walk to the robot's tile of that kind (see below) |
+
+A GO action walks toward the robot's tile of its kind (`lux.resources.target_tiles`, the tiles the features
+show): the first step `lux.actions.direction_to` takes, then up to `lux.paths.WALK_AHEAD` more, one move each.
+It and the move of its first step do the same this turn; the GO action also queues the walk on, so a
+robot that keeps walking to its tile keeps its queue (replacing it costs power: 10 for a heavy) and a blocked
+walker may side-step. The heuristic controller walks to the same tiles, so imitation learns which tile to go
+to, not the steps of each walk.
 
 Engine rules the masks follow (luxai_s2 `validate_actions` and `step`): replacing a queue first costs
 ACTION_QUEUE_POWER_COST, and the replacement is skipped when the robot has less; the queue's next action then
@@ -20,6 +28,7 @@ Masks that go beyond the engine's rules, to save power or turns (the engine woul
   Digging our own lichen is masked too.
 - TRANSFER_* with no cargo of that resource, or with no own factory tile under or next to the robot.
 - PICKUP_POWER when it would gain less than PICKUP_MIN_FRACTION of the battery.
+- GO_* without a tile of that kind, on it, or when the first step's move is masked.
 NOOP is always allowed.
 
 Queues are only re-sent when the robot's current queue does not already do the chosen action (replacing costs
@@ -27,7 +36,9 @@ power). Decoding keeps our own robots from colliding: in the engine any two robo
 same tile collide, our own included, and factory tiles are no exception (`_handle_movement_actions` counts
 the robots per tile after all moves; at most one survives). So each robot reserves the tile it will be on
 next step, and a move into a reserved tile, or onto a robot that has not been confirmed to move away, becomes
-NOOP. One exception to "the chosen action is carried out or becomes NOOP": an idle light (NOOP) standing where
+NOOP. Moves are placed in passes, as the heuristic controller does: first each mover tries only its own step
+(waiting for the robot ahead to move on), then walkers (GO_*) blocked that way try the side-steps. Two exceptions
+to "the chosen action is carried out or becomes NOOP": those side-steps, and an idle light (NOOP) standing where
 another robot of ours moves steps aside to a free tile, so that idlers cannot lock a heavy out of its factory.
 """
 from __future__ import annotations
@@ -38,18 +49,26 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 import numpy as np
 
 from lux import actions as A
+from lux.paths import moves_after_first_step
+from lux.resources import target_tiles
 from lux.state import GameState, Unit
 
-NOOP, MOVE_UP, MOVE_RIGHT, MOVE_DOWN, MOVE_LEFT, DIG, TRANSFER_ICE, TRANSFER_ORE, PICKUP_POWER = range(9)
+(NOOP, MOVE_UP, MOVE_RIGHT, MOVE_DOWN, MOVE_LEFT, DIG, TRANSFER_ICE, TRANSFER_ORE, PICKUP_POWER,
+ GO_HOME, GO_ICE, GO_ORE, GO_RUBBLE) = range(13)
 ACTION_NAMES = ("NOOP", "MOVE_UP", "MOVE_RIGHT", "MOVE_DOWN", "MOVE_LEFT", "DIG", "TRANSFER_ICE",
-                "TRANSFER_ORE", "PICKUP_POWER")
+                "TRANSFER_ORE", "PICKUP_POWER", "GO_HOME", "GO_ICE", "GO_ORE", "GO_RUBBLE")
 N_ACTIONS = len(ACTION_NAMES)
 MOVE_DIRECTION = {MOVE_UP: A.UP, MOVE_RIGHT: A.RIGHT, MOVE_DOWN: A.DOWN, MOVE_LEFT: A.LEFT}
+MOVE_OF_DIRECTION = {d: action for action, d in MOVE_DIRECTION.items()}
+GOAL_KIND = {GO_HOME: "home", GO_ICE: "ice", GO_ORE: "ore", GO_RUBBLE: "rubble"}  # keys of target_tiles' result
+GO_OF_KIND = {kind: action for action, kind in GOAL_KIND.items()}
 TRANSFER_RESOURCE = {TRANSFER_ICE: A.ICE, TRANSFER_ORE: A.ORE}
 PICKUP_MIN_FRACTION = 0.1  # a pickup must gain at least this share of the battery to be worth a queue
 MAX_RUN = 20  # longest move or dig run queued at once (the engine's queue holds 20 actions; we use one)
 
 Queue = List[List[int]]
+Tile = Tuple[int, int]
+Targets = Dict[str, List[Optional[Tile]]]  # lux.resources.target_tiles' result: per kind, one tile per robot
 _DELTAS = [(d, (int(A.DIRECTION_DELTAS[d][0]), int(A.DIRECTION_DELTAS[d][1])))
            for d in (A.CENTER, A.UP, A.RIGHT, A.DOWN, A.LEFT)]
 
@@ -179,7 +198,7 @@ def pad_border(grid: np.ndarray, value: Union[bool, float] = 0, dtype: Optional[
     return out
 
 
-def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
+def _masks(ctx: _Context, robots: List[Unit], targets: Targets) -> np.ndarray:
     """The masks of all robots at once (numpy over robots; only the queue heads are read one by one)."""
     n = len(robots)
     mask = np.zeros((n, N_ACTIONS), dtype=bool)
@@ -228,7 +247,21 @@ def _masks(ctx: _Context, robots: List[Unit]) -> np.ndarray:
     left = power_left(PICKUP_POWER)
     gain = np.minimum(battery - left, ctx.factory_power[x, y])
     mask[:, PICKUP_POWER] = ctx.own_tiles[x, y] & (left >= 0) & (gain >= PICKUP_MIN_FRACTION * battery)
+
+    for action, kind in GOAL_KIND.items():
+        for i, tile in enumerate(targets[kind]):
+            first = _first_step(robots[i], tile)
+            if first is not None:
+                mask[i, action] = mask[i, MOVE_OF_DIRECTION[first]]
     return mask
+
+
+def _first_step(unit: Unit, tile: Optional[Tile]) -> Optional[int]:
+    """The direction of a walk's first step toward `tile` (None without a tile or on it)."""
+    if tile is None:
+        return None
+    d = A.direction_to(unit.pos, tile)
+    return None if d == A.CENTER else d
 
 
 def _head_id(action: Optional[int]) -> int:
@@ -246,11 +279,17 @@ def _resolve_units(state: GameState, player: str, units: Sequence[Union[str, Uni
     return out
 
 
-def action_masks(state: GameState, player: str, units: Sequence[Union[str, Unit]]) -> np.ndarray:
-    """bool [N, N_ACTIONS]: which actions each robot (ids or Unit objects, in this order) may take now."""
+def action_masks(state: GameState, player: str, units: Sequence[Union[str, Unit]],
+                 targets: Optional[Targets] = None) -> np.ndarray:
+    """bool [N, N_ACTIONS]: which actions each robot (ids or Unit objects, in this order) may take now.
+
+    `targets`: `lux.resources.target_tiles(state, player, units)` when the caller has it (features do).
+    """
     ctx = _Context(state, player)
     robots = _resolve_units(state, player, units)
-    return _masks(ctx, robots)
+    if targets is None:
+        targets = target_tiles(state, player, robots)
+    return _masks(ctx, robots, targets)
 
 
 def _move_run(ctx: _Context, unit: Unit, direction: int, power: int) -> int:
@@ -269,11 +308,17 @@ def _move_run(ctx: _Context, unit: Unit, direction: int, power: int) -> int:
     return max(run, 1)
 
 
-def queue_for(ctx: _Context, unit: Unit, action: int) -> Queue:
-    """The queue that carries out `action` for this robot (assuming the queue is replaced now)."""
+def queue_for(ctx: _Context, unit: Unit, action: int, goal: Optional[Tile] = None) -> Queue:
+    """The queue that carries out `action` for this robot (assuming the queue is replaced now); a move with a
+    `goal` tile walks on toward it (a GO action, its first step already resolved into a move)."""
     power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST
     if action == NOOP:
         return []
+    if action in MOVE_DIRECTION and goal is not None:
+        d = MOVE_DIRECTION[action]
+        # Like a run, the walk keeps what a new queue costs.
+        return [A.move(d)] + moves_after_first_step(ctx.state.board, unit, d, goal,
+                                                    keep_power=unit.cfg.ACTION_QUEUE_POWER_COST)
     if action in MOVE_DIRECTION:
         d = MOVE_DIRECTION[action]
         # The run keeps what a new queue costs: if the way gets dearer (a destroyed factory leaves rubble), the
@@ -310,11 +355,13 @@ def _next_tile(ctx: _Context, unit: Unit, action: Optional[int]) -> Tuple[int, i
     return tx, ty
 
 
-def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Sequence[int]) -> Dict[str, Queue]:
+def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Sequence[int],
+           targets: Optional[Targets] = None) -> Dict[str, Queue]:
     """Lux action queues for the chosen actions: only the queues that change, with no collisions among ours.
 
-    Robots that cannot pay for a new queue keep theirs and are placed first, then idle lights that step aside
-    for a mover (`_make_way`); the rest follow in `unit_ids` order. Our robots not in `unit_ids` also keep
+    `targets`: the robots' target tiles in `unit_ids` order (`Features.targets`); computed here when not given
+    and a GO action is chosen. Robots that cannot pay for a new queue keep theirs and are placed first, then
+    robots that stay, then movers in passes (see the module docstring). Our robots not in `unit_ids` also keep
     their queues.
     """
     chosen = np.asarray(chosen).reshape(-1)
@@ -326,6 +373,7 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
     own = state.units.get(player, {})
     robots = _resolve_units(state, player, unit_ids)
     choice = {u.unit_id: int(a) for u, a in zip(robots, chosen)}
+    goals = _walk_goals(state, player, robots, choice, targets)
     occupant = {(int(u.pos[0]), int(u.pos[1])): uid for uid, u in own.items()}
     reserved: Set[Tuple[int, int]] = set()
     leaving: Set[str] = set()
@@ -335,38 +383,101 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
         if tile != (int(unit.pos[0]), int(unit.pos[1])):
             leaving.add(unit.unit_id)
 
+    def free(tile: Tuple[int, int]) -> bool:
+        holder = occupant.get(tile)
+        return tile not in reserved and (holder is None or holder in leaving)
+
     fixed = [u for uid, u in own.items() if uid not in choice or u.power < u.cfg.ACTION_QUEUE_POWER_COST]
     fixed_ids = {u.unit_id for u in fixed}
     for unit in fixed:
         place(unit, _next_tile(ctx, unit, None))
-    stepping_aside = _make_way(ctx, robots, choice, occupant, fixed_ids, reserved)
-    robots = [u for u in robots if u.unit_id in stepping_aside] + \
-        [u for u in robots if u.unit_id not in stepping_aside]
+    _make_way(ctx, robots, choice, occupant, fixed_ids, reserved)
+    free_robots = [u for u in robots if u.unit_id not in fixed_ids]
+    movers = []
+    for unit in free_robots:
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        tile = _next_tile(ctx, unit, choice[unit.unit_id])
+        if tile == here:
+            if choice[unit.unit_id] in MOVE_DIRECTION or here in reserved:
+                # A move the engine would reject; or only a robot that cannot change its queue can have taken
+                # our tile, and nothing safer is left.
+                choice[unit.unit_id] = NOOP
+            place(unit, here)
+        else:
+            movers.append(unit)
+    centres = {(int(f.pos[0]), int(f.pos[1])) for f in state.factories.get(player, {}).values()}
+    for side_steps in (False, True):
+        progress = True
+        while movers and progress:
+            progress, waiting = False, []
+            for unit in movers:
+                options = [choice[unit.unit_id]]
+                if side_steps and unit.unit_id in goals:
+                    options += _side_steps(ctx, unit, choice[unit.unit_id], centres)
+                for option in options:
+                    tile = _next_tile(ctx, unit, option)
+                    if free(tile):
+                        choice[unit.unit_id] = option
+                        place(unit, tile)
+                        progress = True
+                        break
+                else:
+                    waiting.append(unit)
+            movers = waiting
+    for unit in movers:
+        choice[unit.unit_id] = NOOP
+        place(unit, (int(unit.pos[0]), int(unit.pos[1])))
 
     out: Dict[str, Queue] = {}
-    for unit in robots:
-        if unit.unit_id in fixed_ids:
-            continue
+    for unit in free_robots:
         action = choice[unit.unit_id]
-        here = (int(unit.pos[0]), int(unit.pos[1]))
-        tile = _next_tile(ctx, unit, action)
-        if tile != here:
-            holder = occupant.get(tile)
-            if tile in reserved or (holder is not None and holder not in leaving):
-                action, tile = NOOP, here
-        if tile == here and here in reserved:
-            # Only a robot that cannot change its queue can have taken our tile; nothing safer is left.
-            action = NOOP
-        place(unit, tile)
         if current_action(ctx, unit) != action or _run_outlasts_power(ctx, unit):
-            out[unit.unit_id] = queue_for(ctx, unit, action)
+            out[unit.unit_id] = queue_for(ctx, unit, action, goals.get(unit.unit_id))
+    return out
+
+
+def _walk_goals(state: GameState, player: str, robots: List[Unit], choice: Dict[str, int],
+                targets: Optional[Targets]) -> Dict[str, Tile]:
+    """Each walker's (GO action's) tile; its choice becomes the move of the first step (`choice` is changed in
+    place), or NOOP without a tile to walk to."""
+    walkers = [i for i, u in enumerate(robots) if choice[u.unit_id] in GOAL_KIND]
+    if not walkers:
+        return {}
+    if targets is None:
+        targets = target_tiles(state, player, robots)
+    goals: Dict[str, Tile] = {}
+    for i in walkers:
+        unit = robots[i]
+        tile = targets[GOAL_KIND[choice[unit.unit_id]]][i]
+        first = _first_step(unit, tile)
+        if first is None:
+            choice[unit.unit_id] = NOOP
+        else:
+            choice[unit.unit_id] = MOVE_OF_DIRECTION[first]
+            goals[unit.unit_id] = tile
+    return goals
+
+
+def _side_steps(ctx: _Context, unit: Unit, move: int, centres: Set[Tuple[int, int]]) -> List[int]:
+    """Moves across a walker's blocked step (as the heuristic controller side-steps): on the map, off enemy
+    factories and factory centres (where new robots appear), paid for with a new queue's power."""
+    d = MOVE_DIRECTION[move]
+    across = (A.LEFT, A.RIGHT) if d in (A.UP, A.DOWN) else (A.UP, A.DOWN)
+    x, y = int(unit.pos[0]), int(unit.pos[1])
+    out = []
+    for side in across:
+        tx, ty = x + int(A.DIRECTION_DELTAS[side][0]), y + int(A.DIRECTION_DELTAS[side][1])
+        if not ctx.in_bounds(tx, ty) or ctx.enemy_tiles[tx, ty] or (tx, ty) in centres:
+            continue
+        if unit.power - unit.cfg.ACTION_QUEUE_POWER_COST >= ctx.move_cost(unit, tx, ty):
+            out.append(MOVE_OF_DIRECTION[side])
     return out
 
 
 def _make_way(ctx: _Context, robots: List[Unit], choice: Dict[str, int], occupant: Dict[Tuple[int, int], str],
               fixed_ids: Set[str], reserved: Set[Tuple[int, int]]) -> Set[str]:
     """Idle lights standing where another of our robots wants to move step aside (`choice` is changed in place);
-    returns their ids, to be placed before the others.
+    returns their ids.
 
     Without this, a light idling on a factory tile can keep a heavy off the factory for hundreds of steps: the
     heavy cannot pick up power there, and the factory's ice stops coming. A light pays 1 power for the step.

@@ -90,13 +90,14 @@ within RUBBLE_DISTANCE of it, nearest that factory first. Heavies claim ice firs
 each in id order; a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is
 but not which tile another robot is already heading for.
 
-`action_mask` is `actions.action_masks` for the same robots.
+`action_mask` is `actions.action_masks` for the same robots, `targets` the target tiles the features and the GO
+actions share.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -154,6 +155,7 @@ class Features:
     unit_pos: np.ndarray  # int64 [N, 2] (x, y)
     unit_features: np.ndarray  # float32 [N, U]
     action_mask: np.ndarray  # bool [N, A]
+    targets: Dict[str, List[Optional[Tuple[int, int]]]]  # lux.resources.target_tiles for unit_ids (GO actions)
 
 
 def unit_order(state: GameState, player: str) -> List[Unit]:
@@ -282,15 +284,17 @@ def encode(state: GameState, player: str) -> Features:
     glob[15] = w / MAP_SIZE_SCALE
 
     units = unit_order(state, player)
-    unit_pos, unit_feats = _unit_features(state, player, units, planes, dist_factory)
+    targets = target_tiles(state, player, units)
+    unit_pos, unit_feats = _unit_features(state, player, units, planes, dist_factory, targets)
     return Features(
         map_planes=planes, global_features=glob, unit_ids=[u.unit_id for u in units], unit_pos=unit_pos,
-        unit_features=unit_feats, action_mask=action_masks(state, player, units),
+        unit_features=unit_feats, action_mask=action_masks(state, player, units, targets), targets=targets,
     )
 
 
 def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.ndarray,
-                   dist_factory: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+                   dist_factory: np.ndarray, targets: Dict[str, List[Optional[Tuple[int, int]]]]
+                   ) -> Tuple[np.ndarray, np.ndarray]:
     n = len(units)
     feats = np.zeros((n, N_UNIT_FEATURES), dtype=np.float32)
     pos = np.array([u.pos for u in units], dtype=np.int64).reshape(n, 2)
@@ -325,7 +329,6 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
         heavy_price = float(state.cfg.ROBOTS["HEAVY"].METAL_COST)
         metal = np.array([f.cargo.metal for f in facs], dtype=np.float32)[home]
         feats[:, UNIT_FEATURES.index("home_metal")] = np.minimum(metal / heavy_price, 1.0)
-        targets = target_tiles(state, player, units)
         home_col, column = UNIT_FEATURES.index("home_up"), UNIT_FEATURES.index("ice_up")
         for i in range(n):
             feats[i, home_col:home_col + 4] = _steps_toward(targets["home"][i], pos[i])

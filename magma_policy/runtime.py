@@ -99,7 +99,7 @@ class PolicyRuntime:
             return {}
         logits, _ = self.evaluate(features)
         chosen = self.choose(logits, features.action_mask, temperature)
-        return decode(state, player, features.unit_ids, chosen)
+        return decode(state, player, features.unit_ids, chosen, features.targets)
 
 
 def _onnxruntime_available() -> bool:

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 
 from lux import actions as A
+from lux.paths import moves_after_first_step
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import move_power
 from lux.state import Board, Factory, GameState, Unit, opponent
@@ -264,7 +265,7 @@ class HeuristicUnitController:
             if action[0] == A.DIG:
                 queue = [A.dig(n=_digs_needed(board, unit))]
             elif action[0] == A.MOVE:
-                queue = [action] + _path_after_first_step(board, unit, action[1], goals.get(unit.unit_id))
+                queue = [action] + moves_after_first_step(board, unit, action[1], goals.get(unit.unit_id))
             else:
                 queue = [action]
             out[unit.unit_id] = queue
@@ -278,32 +279,6 @@ def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str,
     gap = np.maximum(np.abs(upos[:, None, :] - fpos[None, :, :]) - 1, 0).sum(axis=2)
     best = gap.argmin(axis=1)
     return {u.unit_id: (factories[int(i)], int(gap[k, i])) for k, (u, i) in enumerate(zip(units, best))}
-
-
-def _path_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[Tile], limit: int = 4
-                           ) -> List[List[int]]:
-    """Straight-line moves from the tile after `first` toward `goal`: at most `limit`, and only as many as the
-    robot's power pays for (a queued move without the power for it is an invalid action)."""
-    if goal is None:
-        return []
-    x, y = int(unit.pos[0]) + _DELTAS[first][0], int(unit.pos[1]) + _DELTAS[first][1]
-    power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST - move_power(unit.cfg, int(board.rubble[x, y]))
-    steps: List[List[int]] = []
-    while len(steps) < limit:
-        dx, dy = goal[0] - x, goal[1] - y
-        if dx == 0 and dy == 0:
-            break
-        # The same step choice as lux.actions.direction_to: along x first when both differ.
-        if abs(dx) >= abs(dy):
-            d = A.RIGHT if dx > 0 else A.LEFT
-        else:
-            d = A.DOWN if dy > 0 else A.UP
-        x, y = x + _DELTAS[d][0], y + _DELTAS[d][1]
-        power -= move_power(unit.cfg, int(board.rubble[x, y]))
-        if power < 0:
-            break
-        steps.append(A.move(d))
-    return steps
 
 
 def _digs_needed(board: Board, unit: Unit) -> int:

@@ -10,7 +10,8 @@ improves on them. The warm start changes only the starting weights: the trainer 
 Games: heuristic self-play (strategy.units drives robots, strategy.factories factories, watering allowed) on
 both game configs. Every `--every`-th step of both players is recorded with the features the policy plays with
 (magma_policy.features) and, per robot, the discrete action (magma_policy.actions.action_id) of the heuristic's
-plan for that step; a plan the policy's mask rules out is recorded as NOOP. The last game is held out.
+plan for that step (a walk: the GO action to its target tile, as the robot wanted it before collisions; see
+`heuristic_labels`); a plan the policy's mask rules out is recorded as NOOP. The last game is held out.
 Loss: cross-entropy of the masked logits, mean over robots; the value heads are left to PPO.
 
 DAgger rounds: the fitted policy plays new games and the heuristic labels the states it leads to (the policy's
@@ -64,11 +65,29 @@ class Sample:
     labels: np.ndarray  # int64 [N]
 
 
-def heuristic_labels(plans: Dict[str, List[int]], unit_ids: Sequence[str], mask: np.ndarray) -> np.ndarray:
-    """Discrete action of each robot's plan; NOOP where the mask rules it out (or the robot has no plan)."""
-    from magma_policy.actions import NOOP, action_id
+def heuristic_labels(plans: Dict[str, List[int]], unit_ids: Sequence[str], mask: np.ndarray,
+                     intentions: Optional[Tuple[Dict[str, Tuple[int, int]], Dict[str, int]]] = None,
+                     targets: Optional[Dict[str, List[Optional[Tuple[int, int]]]]] = None) -> np.ndarray:
+    """Discrete action of each robot's plan; NOOP where the mask rules it out (or the robot has no plan).
+
+    With the controller's `intentions()` and the features' `targets`, a robot that wanted to move is labelled
+    with what it wanted before collisions were resolved (the codec resolves the policy's collisions itself):
+    the GO action of its goal when the goal is its target tile of that kind, else the move it wanted.
+    """
+    from magma_policy.actions import GO_OF_KIND, MOVE_OF_DIRECTION, NOOP, action_id
 
     labels = np.array([action_id(plans.get(uid)) for uid in unit_ids], dtype=np.int64)
+    if intentions is not None and targets is not None:
+        goals, wanted = intentions
+        for i, uid in enumerate(unit_ids):
+            if uid not in wanted:
+                continue
+            labels[i] = MOVE_OF_DIRECTION[wanted[uid]]
+            goal = goals.get(uid)
+            for kind, go in GO_OF_KIND.items():
+                if goal is not None and targets[kind][i] == goal and mask[i, go]:
+                    labels[i] = go
+                    break
     if len(labels):
         allowed = mask[np.arange(len(labels)), labels]
         labels[~allowed] = NOOP
@@ -113,9 +132,9 @@ def record_game(task: Tuple) -> List[Sample]:
             plans = controller.plan(state, player)
             if state.real_env_steps % every == 0 and state.units.get(player):
                 f = encode(state, player)
+                labels = heuristic_labels(plans, list(f.unit_ids), f.action_mask, controller.intentions(), f.targets)
                 samples.append(Sample(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos,
-                                      f.unit_features, f.action_mask,
-                                      heuristic_labels(plans, list(f.unit_ids), f.action_mask)))
+                                      f.unit_features, f.action_mask, labels))
             if policy is not None and coin.random() >= heuristic_share:
                 actions[player] = policy.act(state, player)
             else:

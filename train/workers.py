@@ -74,6 +74,7 @@ class GameRunner:
         self.separate_reward = switches_from(cfg).reward
         self.seats: List[str] = []
         self.unit_ids: Dict[str, List[str]] = {}
+        self.targets: Dict[str, Any] = {}  # per seat: the last observation's target tiles (for GO actions)
         self.slots: Dict[str, SlotMap] = {}
         self.factory_slots: Dict[str, SlotMap] = {}
         self.over = False
@@ -111,6 +112,7 @@ class GameRunner:
         f = encode(state, player)
         ids = list(f.unit_ids)
         self.unit_ids[player] = ids
+        self.targets[player] = f.targets
         return SeatObs(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos, f.unit_features,
                        f.action_mask, self._keys(state, player, ids), self.selfplay or player == self.learn_seat)
 
@@ -136,7 +138,7 @@ class GameRunner:
             acts = np.asarray(acts, dtype=np.int64)
             if len(acts) != len(self.unit_ids[player]):
                 raise ValueError("%s: got %d actions for %d units" % (player, len(acts), len(self.unit_ids[player])))
-            unit_actions[player] = decode(prev, player, self.unit_ids[player], acts)
+            unit_actions[player] = decode(prev, player, self.unit_ids[player], acts, self.targets.get(player))
         for player in PLAYERS:
             if player not in self.seats:
                 unit_actions[player] = self.heuristic.act(prev, player)

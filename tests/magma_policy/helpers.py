@@ -27,4 +27,5 @@ def random_features(size: int, n: int, seed: int = 0) -> Features:
         unit_pos=rng.randint(0, size, (n, 2)).astype(np.int64),
         unit_features=rng.rand(n, N_UNIT_FEATURES).astype(np.float32),
         action_mask=np.concatenate([np.ones((n, 1), bool), rng.rand(n, N_ACTIONS - 1) > 0.3], axis=1),
+        targets={kind: [None] * n for kind in ("home", "ice", "ore", "rubble")},
     )

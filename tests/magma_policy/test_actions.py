@@ -225,7 +225,7 @@ def test_bad_decode_input_is_an_error():
     state = _lone_robot_state()
     with pytest.raises(ValueError, match="1 robots"):
         A.decode(state, "player_0", ["unit_1"], [0, 1])
-    with pytest.raises(ValueError, match="0..8"):
+    with pytest.raises(ValueError, match="0..%d" % (A.N_ACTIONS - 1)):
         A.decode(state, "player_0", ["unit_1"], [42])
     with pytest.raises(KeyError):
         A.action_masks(state, "player_0", ["unit_99"])
@@ -235,3 +235,64 @@ def test_encode_masks_match_action_masks(game48):
     state = game48.states[-1]
     f = encode(state, "player_1")
     assert np.array_equal(f.action_mask, A.action_masks(state, "player_1", f.unit_ids))
+
+
+def _walker_state(pos=(5, 5), power=3000, queue=(), ice_at=(7, 8)):
+    """10x10 board, our factory at (2, 2), one heavy, one ice tile."""
+    board = boards.empty_board(10)
+    board["ice"][ice_at] = 1
+    unit = boards.robot(pos, power=power, queue=queue)
+    obs = boards.observation(board, {"unit_1": unit}, {"factory_0": boards.factory((2, 2))})
+    return GameState.from_obs(obs, GameConfig(map_size=10))
+
+
+def test_go_masks_follow_the_target_tiles():
+    mask = A.action_masks(_walker_state(), "player_0", ["unit_1"])[0]
+    assert mask[A.GO_ICE] and mask[A.GO_HOME]
+    assert not mask[A.GO_ORE] and not mask[A.GO_RUBBLE]  # no ore, no rubble on this board
+    on_ice = A.action_masks(_walker_state(pos=(7, 8)), "player_0", ["unit_1"])[0]
+    assert not on_ice[A.GO_ICE] and on_ice[A.DIG]
+    # A heavy that cannot pay a new queue and the first step cannot walk either.
+    assert not A.action_masks(_walker_state(power=25), "player_0", ["unit_1"])[0, A.GO_ICE]
+
+
+def test_a_go_action_queues_the_walk_and_keeps_it():
+    # From (5, 5) to the ice at (7, 8), direction_to's steps: down (|dy| > |dx|), right, down, right, down.
+    state = _walker_state()
+    (first, *rest) = A.decode(state, "player_0", ["unit_1"], [A.GO_ICE])["unit_1"]
+    assert first[:2] == [L.MOVE, L.DOWN]
+    assert [q[1] for q in rest] == [L.RIGHT, L.DOWN, L.RIGHT, L.DOWN]
+    # One step on, with the rest of that walk queued: walking on keeps the queue (no power spent on a new one).
+    walking = _walker_state(pos=(5, 6), queue=rest)
+    assert A.decode(walking, "player_0", ["unit_1"], [A.GO_ICE]) == {}
+    # The same move chosen as a plain move also keeps it; going home (to (3, 3): up first) replaces it.
+    assert A.decode(walking, "player_0", ["unit_1"], [A.MOVE_RIGHT]) == {}
+    assert A.decode(walking, "player_0", ["unit_1"], [A.GO_HOME])["unit_1"][0][:2] == [L.MOVE, L.UP]
+    # Targets passed in (as Features.targets) are used as given.
+    out = A.decode(state, "player_0", ["unit_1"], [A.GO_ICE], {"ice": [(5, 9)]})
+    assert out["unit_1"][0][:2] == [L.MOVE, L.DOWN] and len(out["unit_1"]) == 4
+    # A walk only queues the moves it can pay for, keeping the power of a new queue: 10 + 20 for the first
+    # step, 20 for one more, 10 kept.
+    (first, *rest) = A.decode(_walker_state(power=60), "player_0", ["unit_1"], [A.GO_ICE])["unit_1"]
+    assert len(rest) == 1
+
+
+def test_a_blocked_walker_side_steps_and_a_blocked_move_waits():
+    # unit_1 at (5, 5) walks down toward the ice at (5, 9); an idle heavy holds (5, 6).
+    for action, expected in ((A.GO_ICE, {L.LEFT, L.RIGHT}), (A.MOVE_DOWN, None)):
+        state = _walker_state(ice_at=(5, 9))
+        _add_robot(state, "unit_2", (5, 6), unit_type="HEAVY", power=500)
+        out = A.decode(state, "player_0", ["unit_1", "unit_2"], [action, A.NOOP])
+        if expected is None:
+            assert "unit_1" not in out
+        else:
+            assert out["unit_1"][0][0] == L.MOVE and out["unit_1"][0][1] in expected
+
+
+def test_movers_in_a_line_all_move_whatever_their_order():
+    # Three robots in a row walking right, listed back to front: the front one moves first in the first pass.
+    state = _lone_robot_state(pos=(3, 5))
+    for i, pos in enumerate([(4, 5), (5, 5)]):
+        _add_robot(state, "unit_%d" % (i + 2), pos, unit_type="HEAVY", power=3000)
+    out = A.decode(state, "player_0", ["unit_1", "unit_2", "unit_3"], [A.MOVE_RIGHT] * 3)
+    assert {uid: q[0][:2] for uid, q in out.items()} == {u: [L.MOVE, L.RIGHT] for u in ("unit_1", "unit_2", "unit_3")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import types
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -27,6 +27,7 @@ class Features:
     unit_pos: np.ndarray
     unit_features: np.ndarray
     action_mask: np.ndarray
+    targets: Optional[dict] = None  # the stub has no GO actions
 
 
 def encode(state: GameState, player: str) -> Features:
@@ -49,7 +50,8 @@ def encode(state: GameState, player: str) -> Features:
     return Features(planes, glob, [u.unit_id for u in units], pos, feats, mask)
 
 
-def decode(state: GameState, player: str, unit_ids: List[str], chosen: np.ndarray) -> Dict[str, list]:
+def decode(state: GameState, player: str, unit_ids: List[str], chosen: np.ndarray,
+           targets: Optional[dict] = None) -> Dict[str, list]:
     out = {}
     for uid, a in zip(unit_ids, chosen):
         unit = state.units[player][uid]

@@ -7,7 +7,18 @@ import pytest
 import torch
 
 from lux import actions as A
-from magma_policy.actions import DIG, MOVE_LEFT, NOOP, PICKUP_POWER, TRANSFER_ICE, action_id
+from magma_policy.actions import (
+    DIG,
+    GO_HOME,
+    GO_ICE,
+    MOVE_DOWN,
+    MOVE_LEFT,
+    N_ACTIONS,
+    NOOP,
+    PICKUP_POWER,
+    TRANSFER_ICE,
+    action_id,
+)
 from train import imitation
 from train.config import TrainConfig
 from train.run import Trainer, make_network
@@ -25,11 +36,25 @@ def test_action_id_maps_lux_actions_onto_the_policy_actions():
 
 
 def test_a_plan_the_mask_rules_out_is_labelled_noop():
-    mask = np.ones((2, 9), dtype=bool)
+    mask = np.ones((2, N_ACTIONS), dtype=bool)
     mask[1, DIG] = False
     labels = imitation.heuristic_labels({"unit_1": A.dig(), "unit_2": A.dig()}, ["unit_1", "unit_2", "unit_3"],
-                                        np.vstack([mask, np.ones((1, 9), bool)]))
+                                        np.vstack([mask, np.ones((1, N_ACTIONS), bool)]))
     assert labels.tolist() == [DIG, NOOP, NOOP]
+
+
+def test_walks_are_labelled_with_what_the_robot_wanted():
+    # unit_1 wanted down to its ice tile but was made to wait by collisions; unit_2 wanted left to a tile that is
+    # none of its targets; unit_3's walk home is masked out, so its wanted move is the label.
+    plans = {"unit_1": A.recharge(100), "unit_2": A.move(A.LEFT), "unit_3": A.move(A.DOWN), "unit_4": A.dig()}
+    intentions = ({"unit_1": (5, 9), "unit_2": (0, 0), "unit_3": (3, 3)},
+                  {"unit_1": A.DOWN, "unit_2": A.LEFT, "unit_3": A.DOWN})
+    targets = {"home": [(3, 3), (3, 3), (3, 3), (3, 3)], "ice": [(5, 9), (5, 9), None, None],
+               "ore": [None] * 4, "rubble": [None] * 4}
+    mask = np.ones((4, N_ACTIONS), dtype=bool)
+    mask[2, GO_HOME] = False
+    labels = imitation.heuristic_labels(plans, ["unit_1", "unit_2", "unit_3", "unit_4"], mask, intentions, targets)
+    assert labels.tolist() == [GO_ICE, MOVE_LEFT, MOVE_DOWN, DIG]
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +65,11 @@ def samples():
 def test_recorded_labels_are_allowed_and_not_all_idle(samples):
     assert samples, "robots exist within 60 steps"
     for s in samples:
-        assert s.action_mask.shape == (len(s.labels), 9)
+        assert s.action_mask.shape == (len(s.labels), N_ACTIONS)
         assert s.action_mask[np.arange(len(s.labels)), s.labels].all()
     labels = np.concatenate([s.labels for s in samples])
     assert (labels != NOOP).mean() > 0.3  # the heuristic's robots move and dig most of the time
+    assert (labels == GO_ICE).any()  # heavies walk to their ice tiles
 
 
 def test_fitting_lowers_the_loss_on_the_recorded_choices(samples):
