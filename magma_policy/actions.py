@@ -475,9 +475,8 @@ def _side_steps(ctx: _Context, unit: Unit, move: int, centres: Set[Tuple[int, in
 
 
 def _make_way(ctx: _Context, robots: List[Unit], choice: Dict[str, int], occupant: Dict[Tuple[int, int], str],
-              fixed_ids: Set[str], reserved: Set[Tuple[int, int]]) -> Set[str]:
-    """Idle lights standing where another of our robots wants to move step aside (`choice` is changed in place);
-    returns their ids.
+              fixed_ids: Set[str], reserved: Set[Tuple[int, int]]) -> None:
+    """Idle lights standing where another of our robots wants to move step aside (`choice` is changed in place).
 
     Without this, a light idling on a factory tile can keep a heavy off the factory for hundreds of steps: the
     heavy cannot pick up power there, and the factory's ice stops coming. A light pays 1 power for the step.
@@ -508,7 +507,6 @@ def _make_way(ctx: _Context, robots: List[Unit], choice: Dict[str, int], occupan
             wanted.add(side)
             aside.add(holder.unit_id)
             break
-    return aside
 
 
 def _run_outlasts_power(ctx: _Context, unit: Unit) -> bool:
