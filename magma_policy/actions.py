@@ -391,7 +391,8 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
     fixed_ids = {u.unit_id for u in fixed}
     for unit in fixed:
         place(unit, _next_tile(ctx, unit, None))
-    _make_way(ctx, robots, choice, occupant, fixed_ids, reserved)
+    centres = {(int(f.pos[0]), int(f.pos[1])) for f in state.factories.get(player, {}).values()}
+    _make_way(ctx, robots, choice, occupant, fixed_ids, reserved, centres)
     free_robots = [u for u in robots if u.unit_id not in fixed_ids]
     movers = []
     for unit in free_robots:
@@ -405,7 +406,6 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
             place(unit, here)
         else:
             movers.append(unit)
-    centres = {(int(f.pos[0]), int(f.pos[1])) for f in state.factories.get(player, {}).values()}
     for side_steps in (False, True):
         progress = True
         while movers and progress:
@@ -475,17 +475,16 @@ def _side_steps(ctx: _Context, unit: Unit, move: int, centres: Set[Tuple[int, in
 
 
 def _make_way(ctx: _Context, robots: List[Unit], choice: Dict[str, int], occupant: Dict[Tuple[int, int], str],
-              fixed_ids: Set[str], reserved: Set[Tuple[int, int]]) -> None:
+              fixed_ids: Set[str], reserved: Set[Tuple[int, int]], centres: Set[Tuple[int, int]]) -> None:
     """Idle lights standing where another of our robots wants to move step aside (`choice` is changed in place).
 
     Without this, a light idling on a factory tile can keep a heavy off the factory for hundreds of steps: the
     heavy cannot pick up power there, and the factory's ice stops coming. A light pays 1 power for the step.
     The side tile is one no robot of ours stands on, moves onto or keeps (`reserved`), on the map, off enemy
-    factories and factory centres (where new robots appear), and affordable keeping a new queue's power.
+    factories and our factory `centres` (where new robots appear), and affordable keeping a new queue's power.
     """
     by_id = {u.unit_id: u for u in robots}
     wanted = {_next_tile(ctx, u, choice[u.unit_id]) for u in robots if choice[u.unit_id] in MOVE_DIRECTION}
-    centres = {(int(f.pos[0]), int(f.pos[1])) for f in ctx.state.factories.get(ctx.player, {}).values()}
     aside: Set[str] = set()
     for mover in robots:
         if mover.unit_id in fixed_ids or choice[mover.unit_id] not in MOVE_DIRECTION:
