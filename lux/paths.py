@@ -1,5 +1,6 @@
-"""Walks toward a tile: the moves a robot queues after its first step, shared by the heuristic controller and
-the policy's action codec so that both walk the same way (along x first, as `lux.actions.direction_to`)."""
+"""Walks toward a tile: the moves a robot queues after its first step and the side-steps around a blocked one,
+shared by the heuristic controller and the policy's action codec so that both walk the same way (along x first,
+as `lux.actions.direction_to`)."""
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
@@ -10,6 +11,16 @@ from .state import Board, Unit
 
 Tile = Tuple[int, int]
 WALK_AHEAD = 4  # moves queued after the first step; re-checked every turn, so a few are enough
+
+
+def side_steps(direction: int) -> Tuple[int, ...]:
+    """The two directions across a blocked step (left then right of a vertical one, up then down of a horizontal
+    one); none for CENTER. The controller and the codec try them in this order."""
+    if direction in (A.UP, A.DOWN):
+        return (A.LEFT, A.RIGHT)
+    if direction in (A.LEFT, A.RIGHT):
+        return (A.UP, A.DOWN)
+    return ()
 
 
 def moves_after_first_step(board: Board, unit: Unit, first: int, goal: Optional[Tile], limit: int = WALK_AHEAD,

@@ -49,7 +49,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 import numpy as np
 
 from lux import actions as A
-from lux.paths import moves_after_first_step
+from lux.paths import moves_after_first_step, side_steps
 from lux.resources import target_tiles
 from lux.state import GameState, Unit
 
@@ -406,14 +406,14 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
             place(unit, here)
         else:
             movers.append(unit)
-    for side_steps in (False, True):
+    for allow_side_steps in (False, True):
         progress = True
         while movers and progress:
             progress, waiting = False, []
             for unit in movers:
                 options = [choice[unit.unit_id]]
-                if side_steps and unit.unit_id in goals:
-                    options += _side_steps(ctx, unit, choice[unit.unit_id], centres)
+                if allow_side_steps and unit.unit_id in goals:
+                    options += _walker_side_steps(ctx, unit, choice[unit.unit_id], centres)
                 for option in options:
                     tile = _next_tile(ctx, unit, option)
                     if free(tile):
@@ -458,14 +458,12 @@ def _walk_goals(state: GameState, player: str, robots: List[Unit], choice: Dict[
     return goals
 
 
-def _side_steps(ctx: _Context, unit: Unit, move: int, centres: Set[Tuple[int, int]]) -> List[int]:
+def _walker_side_steps(ctx: _Context, unit: Unit, move: int, centres: Set[Tuple[int, int]]) -> List[int]:
     """Moves across a walker's blocked step (as the heuristic controller side-steps): on the map, off enemy
     factories and factory centres (where new robots appear), paid for with a new queue's power."""
-    d = MOVE_DIRECTION[move]
-    across = (A.LEFT, A.RIGHT) if d in (A.UP, A.DOWN) else (A.UP, A.DOWN)
     x, y = int(unit.pos[0]), int(unit.pos[1])
     out = []
-    for side in across:
+    for side in side_steps(MOVE_DIRECTION[move]):
         tx, ty = x + int(A.DIRECTION_DELTAS[side][0]), y + int(A.DIRECTION_DELTAS[side][1])
         if not ctx.in_bounds(tx, ty) or ctx.enemy_tiles[tx, ty] or (tx, ty) in centres:
             continue

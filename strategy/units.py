@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 
 from lux import actions as A
-from lux.paths import moves_after_first_step
+from lux.paths import moves_after_first_step, side_steps
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import move_power
 from lux.state import Board, Factory, GameState, Unit, opponent
@@ -125,14 +125,14 @@ class HeuristicUnitController:
         # Factory centres are where new robots appear: never walk onto them.
         centres = {(int(f.pos[0]), int(f.pos[1])) for f in factories}
         options = {u.unit_id: self._move_options(state, u, plans[u.unit_id][1], enemy_factory) for u in movers}
-        for side_steps in (False, True):
+        for allow_side_steps in (False, True):
             progress = True
             while movers and progress:
                 progress = False
                 waiting = []
                 for unit in movers:
                     here = current[unit.unit_id]
-                    wanted = options[unit.unit_id] if side_steps else options[unit.unit_id][:1]
+                    wanted = options[unit.unit_id] if allow_side_steps else options[unit.unit_id][:1]
                     chosen = None
                     for direction in wanted:
                         nxt = (here[0] + _DELTAS[direction][0], here[1] + _DELTAS[direction][1])
@@ -223,11 +223,7 @@ class HeuristicUnitController:
         costing more power than the robot has."""
         board = state.board
         ordered = [wanted]
-        # Side-steps around a blocked tile, perpendicular to the wanted direction.
-        if wanted in (A.UP, A.DOWN):
-            ordered += [A.LEFT, A.RIGHT]
-        elif wanted in (A.LEFT, A.RIGHT):
-            ordered += [A.UP, A.DOWN]
+        ordered += side_steps(wanted)
         legal = []
         w, h = board.rubble.shape
         x, y = int(unit.pos[0]), int(unit.pos[1])

@@ -1,6 +1,6 @@
 from lux import actions as A
 from lux.config import GameConfig
-from lux.paths import moves_after_first_step
+from lux.paths import moves_after_first_step, side_steps
 from lux.state import GameState
 from tests.helpers import boards
 
@@ -30,3 +30,9 @@ def test_the_walk_stops_where_power_runs_out():
     board, unit = _heavy((5, 5), 200, rubble_at=(8, 5))
     assert [m[1] for m in moves_after_first_step(board, unit, A.RIGHT, (9, 5))] == [A.RIGHT] * 3  # 10 left
     assert [m[1] for m in moves_after_first_step(board, unit, A.RIGHT, (9, 5), keep_power=100)] == [A.RIGHT]
+
+
+def test_side_steps_cross_the_blocked_direction():
+    assert side_steps(A.UP) == side_steps(A.DOWN) == (A.LEFT, A.RIGHT)
+    assert side_steps(A.LEFT) == side_steps(A.RIGHT) == (A.UP, A.DOWN)
+    assert side_steps(A.CENTER) == ()
