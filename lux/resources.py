@@ -5,11 +5,12 @@ show each robot the tile it would be sent to.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from . import actions as A
+from .homes import home_factories
 from .state import Board, Factory, GameState, Unit, id_number
 
 Tile = Tuple[int, int]
@@ -70,37 +71,29 @@ class ResourceTiles:
 TARGET_KINDS = (("ice", A.ICE, True), ("ore", A.ORE, False), ("rubble", RUBBLE, False))
 
 
-def target_tiles(state: GameState, player: str, units: Sequence[Unit]) -> Dict[str, List[Optional[Tile]]]:
-    """Per robot (in `units` order): "home", the nearest tile of our nearest factory, and its claimed tile of
-    each TARGET_KINDS kind (None where none is left, or everywhere when we have no factory).
+def target_tiles(state: GameState, player: str, units: Sequence[Unit],
+                 homes: Optional[Mapping[str, str]] = None) -> Dict[str, List[Optional[Tile]]]:
+    """Per robot (in `units` order): "home", the nearest tile of its home factory, and its claimed tile of each
+    TARGET_KINDS kind near that home (None where none is left, or everywhere when we have no factory).
 
-    Each kind is claimed in its own pass, in a fixed order whatever the order of `units` (heavies first for ice,
-    lights first for ore and rubble, by id number within each), so a robot keeps its tiles from one turn to the
-    next while it walks home and back. The heuristic controller sends its robots to these tiles and the policy's
-    features point at them.
+    `homes`: robot id -> home factory id (`lux.homes.RobotHomes`); a robot not in it, or whose home is gone,
+    is at home at its nearest factory. Each kind is claimed in its own pass, in a fixed order whatever the order
+    of `units` (heavies first for ice, lights first for ore and rubble, by id number within each), so a robot
+    keeps its tiles from one turn to the next while it walks home and back. The heuristic controller sends its
+    robots to these tiles and the policy's features point at them.
     """
-    facs = list(state.factories.get(player, {}).values())
     out: Dict[str, List[Optional[Tile]]] = {"home": [None] * len(units)}
     out.update({name: [None] * len(units) for name, _, _ in TARGET_KINDS})
-    if not facs or not units:
+    if not state.factories.get(player) or not units:
         return out
+    home_facs = home_factories(state, player, units, homes)
     pos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
-    home = nearest_factory(pos, facs)
-    centres = np.array([f.pos for f in facs], dtype=np.int64)
-    nearest = np.clip(pos, centres[home] - 1, centres[home] + 1)
+    centres = np.array([f.pos for f in home_facs], dtype=np.int64)
+    nearest = np.clip(pos, centres - 1, centres + 1)
     out["home"] = [(int(x), int(y)) for x, y in nearest]
-    homes = [facs[int(i)] for i in home]
     for name, resource, heavy_first in TARGET_KINDS:
-        out[name] = _claimed_targets(state.board, units, homes, resource, heavy_first)
+        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first)
     return out
-
-
-def nearest_factory(pos: np.ndarray, facs: Sequence[Factory]) -> np.ndarray:
-    """Index into `facs` of each position's nearest factory (distance to the footprint, as
-    Factory.distance_to; the first listed on ties)."""
-    centres = np.array([f.pos for f in facs], dtype=np.int64)
-    gap = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
-    return np.argmin(gap, axis=1)
 
 
 def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,

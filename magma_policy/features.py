@@ -63,30 +63,34 @@ Unit features `unit_features[i, u]` (float32), one row per own robot in `unit_id
 | 7 | next_to_own_factory | an own factory tile is 4-adjacent | 0/1 |
 | 8 | rubble_here | rubble under the robot | / MAX_RUBBLE |
 | 9 | dist_own_factory | distance to our nearest factory tile | / map size |
-| 10 | home_water | water of the nearest own factory | / 1000 |
-| 11 | home_power | power of the nearest own factory | / 5000 |
+| 10 | home_water | water of the robot's home factory (see below) | / 1000 |
+| 11 | home_power | power of its home factory | / 5000 |
 | 12 | can_requeue | power >= the cost of a new action queue | 0/1 |
 | 13 | queue_empty | the action queue is empty | 0/1 |
 | 14 | queue_move | the queue's next action is a move | 0/1 |
 | 15 | queue_dig | ... a dig | 0/1 |
 | 16 | queue_transfer | ... a transfer | 0/1 |
 | 17 | queue_pickup | ... a pickup | 0/1 |
-| 18-21 | home_up, home_right, home_down, home_left | the step toward our nearest factory's nearest tile | see below |
+| 18-21 | home_up, home_right, home_down, home_left | the step toward its home factory's nearest tile | see below |
 | 22-25 | ice_up, ice_right, ice_down, ice_left | the step toward this robot's ice tile | see below |
 | 26 | ice_dist | distance to that tile | / 16, at most 1 (also when there is none) |
 | 27 | has_ice_target | an ice tile is left for this robot | 0/1 |
 | 28-33 | ore_up ... has_ore_target | the same for its ore tile | |
 | 34-39 | rubble_up ... has_rubble_target | the same for its tile of rubble to clear | |
-| 40 | home_metal | metal of the nearest own factory | / a heavy's METAL_COST, at most 1 |
+| 40 | home_metal | metal of its home factory | / a heavy's METAL_COST, at most 1 |
 
 Steps toward a tile: 1 for the move `lux.actions.direction_to` takes (along x first when |dx| >= |dy|, the
 heuristic controller's choice), 0.5 for the other move that also brings the robot closer, 0 otherwise (all 0 on
 the tile or without one). Direction bits rather than raw offsets: each feeds the matching move's logit directly.
 
+A robot's home is the factory that built it while that factory stands (`lux.homes.RobotHomes`, passed to
+`encode` by whoever follows the game turn by turn), else its nearest own factory: the factory the heuristic
+controller has it deliver to, whose water decides whether a light mines ice or ore.
+
 Target tiles say where a robot could go without the policy having to find it on the map
 (`lux.resources.target_tiles`, the tiles the heuristic controller sends its robots to): each robot claims one ice
-and one ore tile within MAX_TARGET_DISTANCE of its nearest own factory, and one tile of rubble (not on a resource)
-within RUBBLE_DISTANCE of it, nearest that factory first. Heavies claim ice first, lights ore and rubble first,
+and one ore tile within MAX_TARGET_DISTANCE of its home, and one tile of rubble (not on a resource) within
+RUBBLE_DISTANCE of it, nearest home first. Heavies claim ice first, lights ore and rubble first,
 each in id order; a robot already on a free ice or ore tile keeps it. Without them the policy sees where ice is
 but not which tile another robot is already heading for.
 
@@ -97,12 +101,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from lux import actions as lux_actions
-from lux.resources import TARGET_KINDS, nearest_factory, target_tiles
+from lux.homes import home_factories
+from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import is_day
 from lux.state import GameState, Unit, id_number, opponent
 
@@ -210,8 +215,10 @@ def _l1_pass(f: np.ndarray, axis: int) -> np.ndarray:
     return np.minimum(forward, backward)
 
 
-def encode(state: GameState, player: str) -> Features:
-    """Encode `state` from `player`'s view. Raises ValueError for an unknown player."""
+def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = None) -> Features:
+    """Encode `state` from `player`'s view. `homes`: robot id -> home factory id (`lux.homes.RobotHomes`, kept
+    by whoever plays the whole game); without it each robot's home is its nearest factory. Raises ValueError
+    for an unknown player."""
     if player not in ("player_0", "player_1"):
         raise ValueError("player must be 'player_0' or 'player_1', got %r" % (player,))
     cfg = state.cfg
@@ -284,8 +291,8 @@ def encode(state: GameState, player: str) -> Features:
     glob[15] = w / MAP_SIZE_SCALE
 
     units = unit_order(state, player)
-    targets = target_tiles(state, player, units)
-    unit_pos, unit_feats = _unit_features(state, player, units, planes, dist_factory, targets)
+    targets = target_tiles(state, player, units, homes)
+    unit_pos, unit_feats = _unit_features(state, player, units, planes, dist_factory, targets, homes)
     return Features(
         map_planes=planes, global_features=glob, unit_ids=[u.unit_id for u in units], unit_pos=unit_pos,
         unit_features=unit_feats, action_mask=action_masks(state, player, units, targets), targets=targets,
@@ -293,8 +300,8 @@ def encode(state: GameState, player: str) -> Features:
 
 
 def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.ndarray,
-                   dist_factory: np.ndarray, targets: Dict[str, List[Optional[Tuple[int, int]]]]
-                   ) -> Tuple[np.ndarray, np.ndarray]:
+                   dist_factory: np.ndarray, targets: Dict[str, List[Optional[Tuple[int, int]]]],
+                   homes: Optional[Mapping[str, str]]) -> Tuple[np.ndarray, np.ndarray]:
     n = len(units)
     feats = np.zeros((n, N_UNIT_FEATURES), dtype=np.float32)
     pos = np.array([u.pos for u in units], dtype=np.int64).reshape(n, 2)
@@ -319,15 +326,14 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, 9] = dist_factory[xs, ys]
     # A robot without a tile of a kind (or without any factory) reads as far from one as the scale goes.
     feats[:, [UNIT_FEATURES.index(name + "_dist") for name, _, _ in TARGET_KINDS]] = 1.0
-    facs = list(state.factories.get(player, {}).values())
-    if facs:
-        home = nearest_factory(pos, facs)
-        feats[:, 10] = np.array([f.cargo.water for f in facs], dtype=np.float32)[home] / RESOURCE_SCALE
-        feats[:, 11] = np.array([f.power for f in facs], dtype=np.float32)[home] / FACTORY_POWER_SCALE
+    if state.factories.get(player):
+        home = home_factories(state, player, units, homes)
+        feats[:, 10] = np.array([f.cargo.water for f in home], dtype=np.float32) / RESOURCE_SCALE
+        feats[:, 11] = np.array([f.power for f in home], dtype=np.float32) / FACTORY_POWER_SCALE
         # Scaled by a heavy's price, not by 1000: whether home can pay for a heavy decides what its robots are
         # for (a heuristic light clears rubble from that much on, strategy.units.RUBBLE_METAL).
         heavy_price = float(state.cfg.ROBOTS["HEAVY"].METAL_COST)
-        metal = np.array([f.cargo.metal for f in facs], dtype=np.float32)[home]
+        metal = np.array([f.cargo.metal for f in home], dtype=np.float32)
         feats[:, UNIT_FEATURES.index("home_metal")] = np.minimum(metal / heavy_price, 1.0)
         home_col, column = UNIT_FEATURES.index("home_up"), UNIT_FEATURES.index("ice_up")
         for i in range(n):

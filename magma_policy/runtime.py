@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from lux.homes import RobotHomes
 from lux.state import GameState
 
 from . import schema
@@ -38,7 +39,8 @@ def _metadata_path(onnx_path: str) -> str:
 class PolicyRuntime:
     """One loaded policy. `backend` is "onnxruntime" or "numpy". `play_temperature`: the temperature it was
     trained to be played at (metadata "play_temperature", written by PPO runs; 0, the most likely action, for
-    policies without it, such as imitation's)."""
+    policies without it, such as imitation's). It remembers its robots' home factories (`homes`) from turn to
+    turn, so `act` must see every turn of a game (a new game starts when the step goes back)."""
 
     def __init__(self, path: str, backend: str, metadata: Dict) -> None:
         self.path = path
@@ -46,6 +48,7 @@ class PolicyRuntime:
         self.metadata = metadata
         self.play_temperature = float(metadata.get("play_temperature", 0.0))
         self._rng = np.random.RandomState()
+        self.homes = RobotHomes()
         if backend == "onnxruntime":
             import onnxruntime as ort
 
@@ -92,9 +95,11 @@ class PolicyRuntime:
         u = self._rng.rand(len(p), 1)
         return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1).astype(np.int64)
 
-    def act(self, state: GameState, player: str, temperature: float = 0.0) -> Dict[str, List[List[int]]]:
-        """The robots' queues that change this turn (see `choose` for the temperature)."""
-        features = encode(state, player)
+    def act(self, state: GameState, player: str, temperature: float = 0.0,
+            homes: Optional[Mapping[str, str]] = None) -> Dict[str, List[List[int]]]:
+        """The robots' queues that change this turn (see `choose` for the temperature). `homes`: robot id ->
+        home factory id from a caller that follows the game itself (else the policy's own memory)."""
+        features = encode(state, player, self.homes.update(state, player) if homes is None else homes)
         if not features.unit_ids:
             return {}
         logits, _ = self.evaluate(features)

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import numpy as np
 
 from lux import actions as A
+from lux.homes import RobotHomes, home_factories
 from lux.paths import moves_after_first_step, side_steps
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import move_power
@@ -32,16 +33,16 @@ RUBBLE_METAL = 100
 
 
 class HeuristicUnitController:
-    """Remembers each robot's home factory over the turns of a game (a robot serves the factory that built
-    it, even when its walk to the ice passes nearer another one). One instance may play both seats and any
-    number of games in a row: a step earlier than the last one seen starts a new game."""
+    """Remembers each robot's home factory over the turns of a game (`lux.homes.RobotHomes`: a robot serves the
+    factory that built it, even when its walk to the ice passes nearer another one). One instance may play both
+    seats and any number of games in a row: a step earlier than the last one seen starts a new game."""
 
     def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL) -> None:
         # Lights whose home holds at least this much metal clear rubble near it instead of mining more ore
         # (None: never; they clear rubble only when no ore tile is free, the controller before RUBBLE_METAL).
         self.rubble_metal = rubble_metal
-        self._homes: Dict[str, Dict[str, str]] = {}  # player -> robot id -> home factory id
-        self._last_step: Dict[str, int] = {}
+        # Read by whoever encodes the policy's features for the same games (imitation: they must agree on homes).
+        self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
         self._wanted: Dict[str, int] = {}  # robot id -> the direction it wanted to move before collisions
 
@@ -67,13 +68,12 @@ class HeuristicUnitController:
             enemy_factory[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = True
 
         plans: Dict[str, List[int]] = {}
-        homes = self._assign_homes(player, state.real_env_steps, units, factories)
+        home_ids = self.homes.update(state, player)
         # The tiles each robot is sent to: the policy's features point at the same ones.
-        claimed = target_tiles(state, player, units)
-        for i, unit in enumerate(units):
-            home, dist_home = homes[unit.unit_id]
+        claimed = target_tiles(state, player, units, home_ids)
+        for i, (unit, home) in enumerate(zip(units, home_factories(state, player, units, home_ids))):
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
-            plans[unit.unit_id] = self._plan(unit, home, dist_home, tiles)
+            plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(state, units, factories, plans, enemy_factory)
         return plans
@@ -82,25 +82,6 @@ class HeuristicUnitController:
         """For the last `plan`: each moving robot's goal tile and the direction it wanted before collisions
         were resolved (what a model of this controller has to predict; tools/target_agreement.py)."""
         return dict(self._goals), dict(self._wanted)
-
-    def _assign_homes(self, player: str, step: int, units: List[Unit], factories: List[Factory]
-                      ) -> Dict[str, Tuple[Factory, int]]:
-        """Each robot's home factory and its distance to it: the remembered one while it stands, else the
-        nearest (a new robot stands on the factory that built it)."""
-        if step < self._last_step.get(player, step):
-            self._homes[player] = {}
-        self._last_step[player] = step
-        known = self._homes.setdefault(player, {})
-        by_id = {f.unit_id: f for f in factories}
-        nearest = _nearest_factories(units, factories)
-        homes: Dict[str, Tuple[Factory, int]] = {}
-        for unit in units:
-            home = by_id.get(known.get(unit.unit_id, ""))
-            if home is None:
-                home = nearest[unit.unit_id][0]
-            homes[unit.unit_id] = (home, home.distance_to(unit.pos))
-        self._homes[player] = {uid: home.unit_id for uid, (home, _) in homes.items()}
-        return homes
 
     def _resolve_moves(self, state: GameState, units: List[Unit], factories: List[Factory],
                        plans: Dict[str, List[int]], enemy_factory: np.ndarray) -> None:
@@ -266,15 +247,6 @@ class HeuristicUnitController:
                 queue = [action]
             out[unit.unit_id] = queue
         return out
-
-
-def _nearest_factories(units: List[Unit], factories: List[Factory]) -> Dict[str, Tuple[Factory, int]]:
-    """Each robot's home: the factory whose footprint is nearest (first listed on ties), and that distance."""
-    upos = np.array([u.pos for u in units], dtype=np.int64).reshape(-1, 2)
-    fpos = np.array([f.pos for f in factories], dtype=np.int64).reshape(-1, 2)
-    gap = np.maximum(np.abs(upos[:, None, :] - fpos[None, :, :]) - 1, 0).sum(axis=2)
-    best = gap.argmin(axis=1)
-    return {u.unit_id: (factories[int(i)], int(gap[k, i])) for k, (u, i) in enumerate(zip(units, best))}
 
 
 def _digs_needed(board: Board, unit: Unit) -> int:

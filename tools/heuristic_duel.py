@@ -6,6 +6,13 @@ Plays in-process games (the training env: our bidding, placement and factory heu
 robots' controller differs) on both configs, each seed in both seats, and prints per game and per config the
 wins (more lichen at the end), lichen, lichen tiles, rubble dug and factories lost of side A against side B.
 Heuristic-only games take a few seconds each, so a rule can be judged on dozens of games in minutes.
+
+    python tools/heuristic_duel.py --rubble-metal 100 --against-rubble-metal 100 --a-through-codec --seeds 0-19
+
+With --a-through-codec side A's choices are played as a perfect imitation of the controller would play them:
+each robot's plan becomes the policy's discrete action (train.imitation.heuristic_labels, the imitation labels)
+and the policy's codec (magma_policy.actions.decode) turns it into action queues. Against the same controller
+this measures what the codec alone costs, the ceiling of a policy that imitates the controller.
 """
 from __future__ import annotations
 
@@ -13,17 +20,18 @@ import argparse
 import multiprocessing
 import os
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lux.state import PLAYERS, opponent  # noqa: E402
+from lux.state import PLAYERS, GameState, opponent  # noqa: E402
 from strategy.units import HeuristicUnitController  # noqa: E402
 from tools.lichen_report import play_report  # noqa: E402
 from train.evaluate import parse_seeds  # noqa: E402
 
-Game = Tuple[int, str, str, Optional[int], Optional[int], int]  # seed, config, A's seat, A's and B's setting, steps
+# seed, config, A's seat, A's and B's setting, steps, A through the codec
+Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool]
 
 
 def rubble_metal_arg(text: str) -> Optional[int]:
@@ -38,15 +46,32 @@ def rubble_metal_arg(text: str) -> Optional[int]:
 
 def play(game: Game) -> Dict[str, object]:
     """One game; side A's figures and side B's."""
-    seed, config, seat, metal_a, metal_b, steps = game
+    seed, config, seat, metal_a, metal_b, steps, through_codec = game
     a, b = HeuristicUnitController(rubble_metal=metal_a), HeuristicUnitController(rubble_metal=metal_b)
     other = opponent(seat)
-    reports = play_report({seat: a.act, other: b.act}, {seat: "A", other: "B"}, seed, config == "kaggle",
-                          steps)
+    reports = play_report({seat: through_policy_codec(a) if through_codec else a.act, other: b.act},
+                          {seat: "A", other: "B"}, seed, config == "kaggle", steps)
     ra, rb = reports[seat], reports[other]
     return dict(seed=seed, config=config, seat=seat, lichen=(ra.lichen, rb.lichen),
                 tiles=(ra.lichen_tiles, rb.lichen_tiles), rubble=(ra.rubble_dug, rb.rubble_dug),
                 lost=(len(ra.factories_lost), len(rb.factories_lost)))
+
+
+def through_policy_codec(controller: HeuristicUnitController) -> Callable[[GameState, str], Dict[str, list]]:
+    """The controller's plans as the policy's actions, played through the policy's codec."""
+    from magma_policy.actions import decode
+    from magma_policy.features import encode
+    from train.imitation import heuristic_labels
+
+    def act(state: GameState, player: str) -> Dict[str, list]:
+        plans = controller.plan(state, player)
+        f = encode(state, player, controller.homes.update(state, player))
+        if not f.unit_ids:
+            return {}
+        labels = heuristic_labels(plans, f.unit_ids, f.action_mask, controller.intentions(), f.targets)
+        return decode(state, player, f.unit_ids, labels, f.targets)
+
+    return act
 
 
 def summary(rows: List[Dict[str, object]], config: str) -> str:
@@ -75,13 +100,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--seeds", default="0-9", help="game seeds, e.g. 0-10 or 0,3 (each in both seats)")
     parser.add_argument("--configs", nargs="+", default=["kaggle", "neurips"], choices=("kaggle", "neurips"))
     parser.add_argument("--steps", type=int, default=1000, help="real steps a game lasts")
+    parser.add_argument("--a-through-codec", action="store_true",
+                        help="side A plays its plans through the policy's action codec (a perfect imitation)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds)
     except ValueError as exc:
         parser.error(str(exc))
-    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps)
+    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec)
              for c in args.configs for s in seeds for p in PLAYERS]
     with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
         rows = pool.map(play, games)
@@ -91,7 +118,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("| %d | %s | %s | %d (%d) | %d (%d) | %d (%d) | %d (%d) |" % (
             r["seed"], r["config"], r["seat"], *r["lichen"], *r["tiles"], *r["rubble"], *r["lost"]))
     print()
-    print("A: rubble_metal=%s, B: rubble_metal=%s" % (args.rubble_metal, args.against_rubble_metal))
+    print("A: rubble_metal=%s%s, B: rubble_metal=%s" % (
+        args.rubble_metal, ", through the policy's codec" if args.a_through_codec else "", args.against_rubble_metal))
     print()
     print("| config | games | A's W/D/L | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
           "| factories lost A (B) |")

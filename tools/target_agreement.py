@@ -95,7 +95,8 @@ def play(seed: int, kaggle: bool, every: int, max_steps: int) -> Agreement:
             if state.real_env_steps % every == 0 and plans:
                 units = unit_order(state, player)
                 goals, wanted = controller.intentions()
-                tally(state.board, units, target_tiles(state, player, units), goals, wanted, plans, out)
+                targets = target_tiles(state, player, units, controller.homes.update(state, player))
+                tally(state.board, units, targets, goals, wanted, plans, out)
             actions[player] = controller.act(state, player, plans) if plans else {}
         state, over = game.step(actions)
     return out

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from lux.homes import RobotHomes
 from lux.rules import FAILED_SCORE, decide_winner
 from lux.state import PLAYERS, GameState, opponent
 from strategy.units import HeuristicUnitController
@@ -71,6 +72,7 @@ class GameRunner:
         self.both_seats = self.selfplay or cfg.opponent == "checkpoints"
         self.learn_seat = PLAYERS[0]
         self.heuristic = HeuristicUnitController()
+        self.homes = RobotHomes()  # the learning seats' robots' homes, as the agent remembers them in play
         self.separate_reward = switches_from(cfg).reward
         self.seats: List[str] = []
         self.unit_ids: Dict[str, List[str]] = {}
@@ -109,7 +111,7 @@ class GameRunner:
     def _observe(self, state: GameState, player: str) -> SeatObs:
         from magma_policy.features import encode
 
-        f = encode(state, player)
+        f = encode(state, player, self.homes.update(state, player))
         ids = list(f.unit_ids)
         self.unit_ids[player] = ids
         self.targets[player] = f.targets

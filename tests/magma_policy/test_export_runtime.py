@@ -133,6 +133,25 @@ def test_act_plays_decoded_queues(exported, game48):
         assert uid in state.units["player_0"] and isinstance(queue, list)
 
 
+def test_the_runtime_remembers_each_robots_home_from_turn_to_turn(exported):
+    from lux.config import GameConfig
+    from lux.state import GameState
+    from tests.helpers import boards
+
+    def state(pos, step):
+        facs = {"factory_0": boards.factory((4, 8)), "factory_2": boards.factory((14, 8))}
+        obs = boards.observation(boards.empty_board(24), {"unit_7": boards.robot(pos, "LIGHT")}, facs, step=step)
+        return GameState.from_obs(obs, GameConfig(map_size=24))
+
+    path, _ = exported
+    rt = load_policy(path, backend="numpy")
+    rt.act(state((4, 8), 10), "player_0")  # built by factory_0
+    later = state((11, 8), 30)  # now nearer factory_2
+    assert rt.act(later, "player_0") == load_policy(path, backend="numpy").act(
+        later, "player_0", homes={"unit_7": "factory_0"})
+    assert rt.homes.update(later, "player_0") == {"unit_7": "factory_0"}
+
+
 def test_runtime_modules_do_not_import_torch():
     import subprocess
     import sys

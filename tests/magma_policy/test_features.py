@@ -182,3 +182,26 @@ def test_robots_of_a_player_without_factories_have_no_targets(game48):
     steps = [_column("%s_%s" % (kind, d)) for kind in ("home", "ice", "ore", "rubble")
              for d in ("up", "right", "down", "left")]
     assert not f.unit_features[:, steps].any()
+
+
+def test_home_features_follow_the_remembered_home():
+    from lux.config import GameConfig
+    from lux.state import GameState
+    from tests.helpers import boards
+
+    # A light built by factory_0 (low water) stands nearer factory_2 (much water).
+    board = boards.empty_board(24)
+    facs = {"factory_0": boards.factory((4, 8), water=60, power=700),
+            "factory_2": boards.factory((14, 8), water=900, power=3000)}
+    obs = boards.observation(board, {"unit_7": boards.robot((11, 8), "LIGHT")}, facs)
+    state = GameState.from_obs(obs, GameConfig(map_size=24))
+    nearest = F.encode(state, "player_0")
+    remembered = F.encode(state, "player_0", {"unit_7": "factory_0"})
+    assert nearest.unit_features[0, _column("home_water")] == pytest.approx(0.9)
+    assert remembered.unit_features[0, _column("home_water")] == pytest.approx(0.06)
+    assert remembered.unit_features[0, _column("home_power")] == pytest.approx(700 / F.FACTORY_POWER_SCALE)
+    # The step home leads left to factory_0, not right to factory_2; the GO_HOME walk shares that tile.
+    assert nearest.unit_features[0, _column("home_right")] == 1.0
+    assert remembered.unit_features[0, _column("home_left")] == 1.0
+    assert remembered.unit_features[0, _column("home_right")] == 0.0
+    assert remembered.targets["home"] == [(5, 8)]

@@ -19,3 +19,22 @@ def test_command_line_plays_each_seed_in_both_seats(capsys):
     assert [g.split("|")[3].strip() for g in games] == ["player_0", "player_1"]
     totals = [line for line in out.splitlines() if line.startswith("| kaggle | 2 |")]
     assert len(totals) == 1
+
+
+def test_the_controller_through_the_policy_codec_moves_robots_without_rejected_actions():
+    from strategy.units import HeuristicUnitController
+    from tests.game import ActionCounter
+    from tests.magma_policy.games import KAGGLE, play
+
+    act = heuristic_duel.through_policy_codec(HeuristicUnitController())
+    moved = []
+
+    def policy(state, player):
+        queues = act(state, player)
+        moved.extend(uid for uid, q in queues.items() if q and q[0][0] == 0)  # a queue that starts with a move
+        return queues
+
+    with ActionCounter() as counter:
+        steps = sum(1 for _ in play(11, KAGGLE, 60, policy))
+    assert steps == 60 and moved
+    assert counter.seen > 0 and counter.rejected == 0
