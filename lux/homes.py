@@ -8,7 +8,7 @@ home the controller walks to.
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -24,14 +24,14 @@ def nearest_factory(pos: np.ndarray, facs: Sequence[Factory]) -> np.ndarray:
 
 
 def home_factories(state: GameState, player: str, units: Sequence[Unit],
-                   homes: Optional[Mapping[str, str]] = None) -> list:
+                   homes: Optional[Mapping[str, str]] = None) -> List[Factory]:
     """The home Factory of each robot in `units` order: `homes[unit_id]` while that factory stands, else the
     nearest of the player's factories. The player must have at least one factory."""
     facs = list(state.factories.get(player, {}).values())
     if not facs:
         raise ValueError("%s has no factory: no robot has a home" % player)
     by_id = state.factories[player]
-    out = [by_id.get(homes.get(u.unit_id, "")) if homes else None for u in units]
+    out: List[Optional[Factory]] = [by_id.get(homes.get(u.unit_id, "")) if homes else None for u in units]
     missing = [i for i, f in enumerate(out) if f is None]
     if missing:
         pos = np.array([units[i].pos for i in missing], dtype=np.int64).reshape(-1, 2)

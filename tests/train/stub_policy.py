@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import types
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 import numpy as np
 import torch
@@ -30,7 +30,8 @@ class Features:
     targets: Optional[dict] = None  # the stub has no GO actions
 
 
-def encode(state: GameState, player: str) -> Features:
+def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = None) -> Features:
+    """The stub's view: no homes (`homes` is accepted as the real encode accepts it, and ignored)."""
     board = state.board
     units = [state.units[player][k] for k in sorted(state.units.get(player, {}))]
     own = np.zeros(board.rubble.shape, dtype=np.float32)
