@@ -130,13 +130,14 @@ def record_game(task: Tuple) -> List[Sample]:
         actions = {}
         for player in PLAYERS:
             plans = controller.plan(state, player)
+            homes = controller.homes.update(state, player)  # the homes this plan used, for features and policy
             if state.real_env_steps % every == 0 and state.units.get(player):
-                f = encode(state, player, controller.homes.update(state, player))
+                f = encode(state, player, homes)
                 labels = heuristic_labels(plans, list(f.unit_ids), f.action_mask, controller.intentions(), f.targets)
                 samples.append(Sample(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos,
                                       f.unit_features, f.action_mask, labels))
             if policy is not None and coin.random() >= heuristic_share:
-                actions[player] = policy.act(state, player, homes=controller.homes.update(state, player))
+                actions[player] = policy.act(state, player, homes=homes)
             else:
                 actions[player] = controller.act(state, player, plans) if plans else {}
         state, over = game.step(actions)
