@@ -4,7 +4,8 @@
 
 Plays in-process games (the training env: our bidding, placement and factory heuristics for both seats; only the
 robots' controller differs) on both configs, each seed in both seats, and prints per game and per config the
-wins (more lichen at the end), lichen, lichen tiles, rubble dug and factories lost of side A against side B.
+wins (by the engine's rule: more lichen at the end, a side left without factories loses), lichen, lichen tiles,
+rubble dug and factories lost of side A against side B.
 Heuristic-only games take a few seconds each, so a rule can be judged on dozens of games in minutes.
 
     python tools/heuristic_duel.py --rubble-metal 100 --against-rubble-metal 100 --a-through-codec --seeds 0-19
@@ -13,6 +14,12 @@ With --a-through-codec side A's choices are played as a perfect imitation of the
 each robot's plan becomes the policy's discrete action (train.imitation.heuristic_labels, the imitation labels)
 and the policy's codec (magma_policy.actions.decode) turns it into action queues. Against the same controller
 this measures what the codec alone costs, the ceiling of a policy that imitates the controller.
+
+    python tools/heuristic_duel.py --a-policy weights/policy.onnx --against-rubble-metal 100 --seeds 0-19
+
+With --a-policy side A's robots are driven by an exported policy (at its play temperature, its own memory of
+homes), as the agent drives them: the policy against the controller in a few minutes instead of the runner's
+subprocess games (train/evaluate.py).
 """
 from __future__ import annotations
 
@@ -25,13 +32,14 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lux.rules import decide_winner  # noqa: E402
 from lux.state import PLAYERS, GameState, opponent  # noqa: E402
 from strategy.units import HeuristicUnitController  # noqa: E402
 from tools.lichen_report import play_report  # noqa: E402
 from train.evaluate import parse_seeds  # noqa: E402
 
-# seed, config, A's seat, A's and B's setting, steps, A through the codec
-Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool]
+# seed, config, A's seat, A's and B's setting, steps, A through the codec, A's policy (an ONNX path) or None
+Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str]]
 
 
 def rubble_metal_arg(text: str) -> Optional[int]:
@@ -46,13 +54,15 @@ def rubble_metal_arg(text: str) -> Optional[int]:
 
 def play(game: Game) -> Dict[str, object]:
     """One game; side A's figures and side B's."""
-    seed, config, seat, metal_a, metal_b, steps, through_codec = game
+    seed, config, seat, metal_a, metal_b, steps, through_codec, policy = game
     a, b = HeuristicUnitController(rubble_metal=metal_a), HeuristicUnitController(rubble_metal=metal_b)
     other = opponent(seat)
-    reports = play_report({seat: through_policy_codec(a) if through_codec else a.act, other: b.act},
+    side_a = policy_robots(policy) if policy else through_policy_codec(a) if through_codec else a.act
+    reports = play_report({seat: side_a, other: b.act},
                           {seat: "A", other: "B"}, seed, config == "kaggle", steps)
     ra, rb = reports[seat], reports[other]
-    return dict(seed=seed, config=config, seat=seat, lichen=(ra.lichen, rb.lichen),
+    winner = decide_winner({"A": ra.score, "B": rb.score})
+    return dict(seed=seed, config=config, seat=seat, winner=winner or "draw", lichen=(ra.lichen, rb.lichen),
                 tiles=(ra.lichen_tiles, rb.lichen_tiles), rubble=(ra.rubble_dug, rb.rubble_dug),
                 lost=(len(ra.factories_lost), len(rb.factories_lost)))
 
@@ -74,13 +84,25 @@ def through_policy_codec(controller: HeuristicUnitController) -> Callable[[GameS
     return act
 
 
+def policy_robots(path: str) -> Callable[[GameState, str], Dict[str, list]]:
+    """Robots driven by the exported policy at `path`, at its play temperature, as the agent plays it."""
+    from magma_policy.runtime import load_policy
+
+    runtime = load_policy(path)
+
+    def act(state: GameState, player: str) -> Dict[str, list]:
+        return runtime.act(state, player, runtime.play_temperature)
+
+    return act
+
+
 def summary(rows: List[Dict[str, object]], config: str) -> str:
     games = [r for r in rows if r["config"] == config]
     if not games:
         return ""
     n = len(games)
-    wins = sum(r["lichen"][0] > r["lichen"][1] for r in games)
-    draws = sum(r["lichen"][0] == r["lichen"][1] for r in games)
+    wins = sum(r["winner"] == "A" for r in games)
+    draws = sum(r["winner"] == "draw" for r in games)
 
     def mean(key: str, side: int) -> float:
         return sum(r[key][side] for r in games) / n
@@ -102,24 +124,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--steps", type=int, default=1000, help="real steps a game lasts")
     parser.add_argument("--a-through-codec", action="store_true",
                         help="side A plays its plans through the policy's action codec (a perfect imitation)")
+    parser.add_argument("--a-policy", metavar="ONNX",
+                        help="side A's robots are driven by this exported policy (--rubble-metal is then unused)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds)
     except ValueError as exc:
         parser.error(str(exc))
-    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec)
+    if args.a_policy:
+        if args.a_through_codec:
+            parser.error("--a-policy and --a-through-codec both drive side A: give one")
+        try:
+            policy_robots(args.a_policy)  # a missing or stale policy fails here, not in every worker
+        except (OSError, ValueError) as exc:
+            parser.error(str(exc))
+    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec, args.a_policy)
              for c in args.configs for s in seeds for p in PLAYERS]
     with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
         rows = pool.map(play, games)
-    print("| seed | config | A's seat | lichen A (B) | lichen tiles A (B) | rubble dug A (B) | factories lost A (B) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| seed | config | A's seat | winner | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
+          "| factories lost A (B) |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %d | %s | %s | %d (%d) | %d (%d) | %d (%d) | %d (%d) |" % (
-            r["seed"], r["config"], r["seat"], *r["lichen"], *r["tiles"], *r["rubble"], *r["lost"]))
+        print("| %d | %s | %s | %s | %d (%d) | %d (%d) | %d (%d) | %d (%d) |" % (
+            r["seed"], r["config"], r["seat"], r["winner"], *r["lichen"], *r["tiles"], *r["rubble"], *r["lost"]))
     print()
-    print("A: rubble_metal=%s%s, B: rubble_metal=%s" % (
-        args.rubble_metal, ", through the policy's codec" if args.a_through_codec else "", args.against_rubble_metal))
+    side_a = ("policy %s" % args.a_policy if args.a_policy else "rubble_metal=%s%s" % (
+        args.rubble_metal, ", through the policy's codec" if args.a_through_codec else ""))
+    print("A: %s, B: rubble_metal=%s" % (side_a, args.against_rubble_metal))
     print()
     print("| config | games | A's W/D/L | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
           "| factories lost A (B) |")

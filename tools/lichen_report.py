@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from lux.rules import FAILED_SCORE  # noqa: E402
 from lux.state import PLAYERS, GameState, opponent  # noqa: E402
 from strategy.units import HeuristicUnitController  # noqa: E402
 from train.env import LuxGame  # noqa: E402
@@ -37,10 +38,16 @@ class PlayerReport:
     rubble_dug: int = 0
     ice_by_factory: Dict[str, int] = field(default_factory=dict)
     factories_lost: List[str] = field(default_factory=list)
+    factories_alive: int = 0  # at the end
     heavy_turns: int = 0  # heavy robot-turns seen
     heavy_back_and_forth: int = 0  # of them, turns that ended on the tile of two turns before, after a move away
     # heavy id -> (its tile before the last step, its tile after it)
     trail: Dict[str, Tuple[Tuple[int, int], Tuple[int, int]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def score(self) -> int:
+        """The engine's final reward: the lichen, or FAILED_SCORE for a player without factories."""
+        return self.lichen if self.factories_alive else FAILED_SCORE
 
 
 def _track_step(prev: GameState, nxt: GameState, player: str, report: PlayerReport) -> None:
@@ -89,6 +96,7 @@ def play_report(controllers: Dict[str, Controller], names: Dict[str, str], seed:
         report.lichen = lichen_of(state, p)
         report.lichen_tiles = int(tiles.sum())
         report.water_left = int(sum(f.cargo.water for f in state.factories.get(p, {}).values()))
+        report.factories_alive = len(state.factories.get(p, {}))
     return reports
 
 

@@ -38,3 +38,21 @@ def test_the_controller_through_the_policy_codec_moves_robots_without_rejected_a
         steps = sum(1 for _ in play(11, KAGGLE, 60, policy))
     assert steps == 60 and moved
     assert counter.seen > 0 and counter.rejected == 0
+
+
+def test_side_a_can_be_an_exported_policy(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from tests.magma_policy.helpers import export_untrained_policy
+
+    path, _ = export_untrained_policy(tmp_path)
+    assert heuristic_duel.main(["--a-policy", path, "--seeds", "0", "--configs", "kaggle", "--steps", "15",
+                                "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "A: policy %s" % path in out
+    assert len([line for line in out.splitlines() if line.startswith("| 0 | kaggle |")]) == 2
+
+
+def test_a_missing_policy_is_refused_before_any_game(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        heuristic_duel.main(["--a-policy", str(tmp_path / "none.onnx"), "--seeds", "0", "--workers", "1"])
+    assert "not found" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 import numpy as np
 
 from lux.config import GameConfig
+from lux.rules import FAILED_SCORE, decide_winner
 from lux.state import GameState
 from tests.helpers import boards
 from tools import lichen_report
@@ -51,3 +52,11 @@ def test_a_heavy_stepping_back_to_its_tile_of_two_turns_ago_is_counted():
         lichen_report._track_step(before, after, "player_0", report)
     assert report.heavy_turns == 5  # the light unit_2, stepping to and fro, is not counted
     assert report.heavy_back_and_forth == 2
+
+
+def test_a_player_without_factories_scores_as_failed_whatever_lichen_is_left():
+    standing = lichen_report.PlayerReport("a", lichen=300, factories_alive=1)
+    fallen = lichen_report.PlayerReport("b", lichen=900, factories_alive=0)
+    assert standing.score == 300
+    assert fallen.score == FAILED_SCORE
+    assert decide_winner({"A": standing.score, "B": fallen.score}) == "A"
