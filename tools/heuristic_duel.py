@@ -55,9 +55,13 @@ def rubble_metal_arg(text: str) -> Optional[int]:
 def play(game: Game) -> Dict[str, object]:
     """One game; side A's figures and side B's."""
     seed, config, seat, metal_a, metal_b, steps, through_codec, policy = game
-    a, b = HeuristicUnitController(rubble_metal=metal_a), HeuristicUnitController(rubble_metal=metal_b)
     other = opponent(seat)
-    side_a = policy_robots(policy) if policy else through_policy_codec(a) if through_codec else a.act
+    b = HeuristicUnitController(rubble_metal=metal_b)
+    if policy:
+        side_a = policy_robots(policy)
+    else:
+        a = HeuristicUnitController(rubble_metal=metal_a)
+        side_a = through_policy_codec(a) if through_codec else a.act
     reports = play_report({seat: side_a, other: b.act},
                           {seat: "A", other: "B"}, seed, config == "kaggle", steps)
     ra, rb = reports[seat], reports[other]
