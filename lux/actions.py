@@ -59,10 +59,3 @@ def direction_to(src: np.ndarray, dst: np.ndarray) -> int:
     if abs(dx) >= abs(dy):
         return RIGHT if dx > 0 else LEFT
     return DOWN if dy > 0 else UP
-
-
-def same_queue(a: List[UnitAction], b: List[UnitAction]) -> bool:
-    """Whether two action queues are equal element-wise (queues arrive as lists or arrays)."""
-    if len(a) != len(b):
-        return False
-    return all(list(map(int, x)) == list(map(int, y)) for x, y in zip(a, b))

@@ -12,14 +12,14 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .state import Factory, GameState, Unit
+from .state import Factory, GameState, Unit, footprint_gap
 
 
 def nearest_factory(pos: np.ndarray, facs: Sequence[Factory]) -> np.ndarray:
     """Index into `facs` of each position's nearest factory (distance to the footprint, as
     Factory.distance_to; the first listed on ties)."""
     centres = np.array([f.pos for f in facs], dtype=np.int64)
-    gap = np.maximum(np.abs(pos[:, None, :] - centres[None, :, :]) - 1, 0).sum(axis=2)
+    gap = footprint_gap(pos[:, None, 0], pos[:, None, 1], centres[None, :, 0], centres[None, :, 1])
     return np.argmin(gap, axis=1)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import actions as A
 from .homes import home_factories
-from .state import Board, Factory, GameState, Unit, id_number
+from .state import Board, Factory, GameState, Unit, footprint_gap, id_number
 
 Tile = Tuple[int, int]
 MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
@@ -37,7 +37,7 @@ class ResourceTiles:
             if resource not in self._tiles:
                 self._tiles[resource] = np.nonzero(self._fields[resource])
             xs, ys = self._tiles[resource]
-            d_home = np.maximum(np.abs(xs - home.pos[0]) - 1, 0) + np.maximum(np.abs(ys - home.pos[1]) - 1, 0)
+            d_home = footprint_gap(xs, ys, int(home.pos[0]), int(home.pos[1]))
             keep = d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE)
             self._cache[key] = (xs[keep], ys[keep], d_home[keep])
         return self._cache[key]

@@ -5,8 +5,8 @@ Player names are "player_0" and "player_1".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Tuple, Union
 
 import numpy as np
 
@@ -23,6 +23,17 @@ def id_number(unit_id: str) -> Tuple[int, str]:
 
 def opponent(player: str) -> str:
     return "player_1" if player == "player_0" else "player_0"
+
+
+Coordinate = Union[int, np.ndarray]
+
+
+def footprint_gap(x: Coordinate, y: Coordinate, cx: Coordinate, cy: Coordinate) -> Coordinate:
+    """Manhattan distance from (x, y) to the 3x3 footprint of a factory centred on (cx, cy), 0 on it.
+
+    Works on ints and on broadcast numpy arrays alike: every distance to a factory in the project is this one.
+    """
+    return np.maximum(np.abs(x - cx) - 1, 0) + np.maximum(np.abs(y - cy) - 1, 0)
 
 
 @dataclass
@@ -58,11 +69,6 @@ class Unit:
     def is_heavy(self) -> bool:
         return self.unit_type == "HEAVY"
 
-    @property
-    def queue_cost(self) -> int:
-        """Power charged for replacing this robot's action queue."""
-        return self.cfg.ACTION_QUEUE_POWER_COST
-
 
 @dataclass
 class Factory:
@@ -78,11 +84,23 @@ class Factory:
     def occupies(self, pos: np.ndarray) -> bool:
         return abs(int(pos[0]) - int(self.pos[0])) <= 1 and abs(int(pos[1]) - int(self.pos[1])) <= 1
 
+    def footprint(self) -> Tuple[slice, slice]:
+        """Index of the factory's 3x3 footprint into a board array (`board[f.footprint()]`), clipped to the map."""
+        x, y = int(self.pos[0]), int(self.pos[1])
+        return slice(max(x - 1, 0), x + 2), slice(max(y - 1, 0), y + 2)
+
+    def footprint_tiles(self) -> List[Tuple[int, int]]:
+        """The footprint's nine tiles (a factory never stands at the edge, so all are on the map)."""
+        x, y = int(self.pos[0]), int(self.pos[1])
+        return [(x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
     def distance_to(self, pos: np.ndarray) -> int:
         """Manhattan distance from pos to the nearest tile of the factory's footprint (0 on it)."""
-        dx = max(abs(int(pos[0]) - int(self.pos[0])) - 1, 0)
-        dy = max(abs(int(pos[1]) - int(self.pos[1])) - 1, 0)
-        return dx + dy
+        return int(footprint_gap(int(pos[0]), int(pos[1]), int(self.pos[0]), int(self.pos[1])))
+
+    def nearest_tile(self, pos: np.ndarray) -> np.ndarray:
+        """The footprint tile nearest to pos (pos itself on the footprint)."""
+        return np.clip(pos, self.pos - 1, self.pos + 1)
 
 
 @dataclass
@@ -145,6 +163,9 @@ class GameState:
     units: Dict[str, Dict[str, Unit]]
     factories: Dict[str, Dict[str, Factory]]
     teams: Dict[str, Team]
+    # lux.turn.view_of's memory: each player's TurnView of this state, made once. A state is one turn's
+    # observation and is not changed after it is built.
+    views: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_obs(cls, obs: Dict[str, Any], cfg: GameConfig) -> GameState:
@@ -170,7 +191,7 @@ class GameState:
                     power=int(f["power"]), cargo=Cargo.from_dict(f["cargo"]),
                 )
                 factories[player][fid] = fac
-                occupancy[max(pos[0] - 1, 0): pos[0] + 2, max(pos[1] - 1, 0): pos[1] + 2] = fac.strain_id
+                occupancy[fac.footprint()] = fac.strain_id
         board = Board(
             rubble=rubble, ice=np.asarray(b["ice"]), ore=np.asarray(b["ore"]), lichen=np.asarray(b["lichen"]),
             lichen_strains=np.asarray(b["lichen_strains"]),
@@ -180,15 +201,3 @@ class GameState:
         teams = {p: Team.from_dict(t) for p, t in obs.get("teams", {}).items()}
         return cls(cfg=cfg, real_env_steps=int(obs.get("real_env_steps", 0)), board=board,
                    units=units, factories=factories, teams=teams)
-
-    def factory_owner_map(self) -> np.ndarray:
-        """Team id (0/1) of the factory covering each tile, -1 where none."""
-        owner = np.full(self.board.rubble.shape, -1, dtype=np.int64)
-        for facs in self.factories.values():
-            for f in facs.values():
-                owner[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = f.team_id
-        return owner
-
-    def is_setup_phase(self) -> bool:
-        """Bidding (step 0) and factory placement come before real step 0."""
-        return self.real_env_steps < 0

@@ -43,15 +43,16 @@ another robot of ours moves steps aside to a free tile, so that idlers cannot lo
 """
 from __future__ import annotations
 
-import math
 from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 
 from lux import actions as A
+from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps
 from lux.resources import target_tiles
 from lux.state import GameState, Unit
+from lux.turn import view_of
 
 (NOOP, MOVE_UP, MOVE_RIGHT, MOVE_DOWN, MOVE_LEFT, DIG, TRANSFER_ICE, TRANSFER_ORE, PICKUP_POWER,
  GO_HOME, GO_ICE, GO_ORE, GO_RUBBLE) = range(13)
@@ -73,47 +74,26 @@ _DELTAS = [(d, (int(A.DIRECTION_DELTAS[d][0]), int(A.DIRECTION_DELTAS[d][1])))
            for d in (A.CENTER, A.UP, A.RIGHT, A.DOWN, A.LEFT)]
 
 
-def _board_context(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray, Dict[Tuple[int, int], object]]:
-    """Own and enemy factory tiles, and the own factory covering each own tile."""
-    own_tiles = np.zeros(state.board.rubble.shape, dtype=bool)
-    enemy_tiles = np.zeros_like(own_tiles)
-    owner_of: Dict[Tuple[int, int], object] = {}
-    for side, facs in state.factories.items():
-        for f in facs.values():
-            x, y = int(f.pos[0]), int(f.pos[1])
-            tiles = own_tiles if side == player else enemy_tiles
-            tiles[max(x - 1, 0): x + 2, max(y - 1, 0): y + 2] = True
-            if side == player:
-                for dx in (-1, 0, 1):
-                    for dy in (-1, 0, 1):
-                        owner_of[(x + dx, y + dy)] = f
-    return own_tiles, enemy_tiles, owner_of
-
-
 class _Context:
-    """Per-call board facts the masks and the decoder share."""
+    """The masks' and the decoder's reading of this turn's board (`lux.turn.TurnView`)."""
 
     def __init__(self, state: GameState, player: str) -> None:
         self.state = state
         self.player = player
-        board = state.board
-        self.w, self.h = board.rubble.shape
-        self.own_tiles, self.enemy_tiles, self.factory_at = _board_context(state, player)
+        self.view = view = view_of(state, player)
+        self.w, self.h = view.width, view.height
+        self.own_tiles, self.enemy_tiles, self.factory_at = view.own_factory_tiles, view.enemy_factory_tiles, \
+            view.factory_at
+        self.own_strains = view.own_strains
         self.factory_power = np.zeros(self.own_tiles.shape, dtype=np.float64)
         for (x, y), f in self.factory_at.items():
-            if self.in_bounds(x, y):
-                self.factory_power[x, y] = f.power
-        own_strains = {f.strain_id for f in state.factories.get(player, {}).values()}
-        if player in state.teams:
-            own_strains.update(state.teams[player].factory_strains)
-        self.own_strains = own_strains
+            self.factory_power[x, y] = f.power
 
     def in_bounds(self, x: int, y: int) -> bool:
-        return 0 <= x < self.w and 0 <= y < self.h
+        return self.view.in_bounds(x, y)
 
     def move_cost(self, unit: Unit, x: int, y: int) -> int:
-        rubble = int(self.state.board.rubble[x, y])
-        return int(math.floor(unit.cfg.MOVE_COST + unit.cfg.RUBBLE_MOVEMENT_COST * rubble))
+        return self.view.move_cost_at(unit, x, y)
 
     def transfer_direction(self, unit: Unit) -> Optional[int]:
         """Direction to an own factory tile under (CENTER) or next to the robot; None when none."""
@@ -219,11 +199,11 @@ def _masks(ctx: _Context, robots: List[Unit], targets: Targets) -> np.ndarray:
 
     # Off-map tiles count as blocked, like enemy factory tiles.
     blocked = pad_border(ctx.enemy_tiles, True)
-    rubble = pad_border(board.rubble, 0, np.float64)
-    move_base, move_rubble = _unit_arrays(robots, "MOVE_COST"), _unit_arrays(robots, "RUBBLE_MOVEMENT_COST")
+    heavy = np.array([u.is_heavy for u in robots], dtype=bool)
+    heavy_cost, light_cost = (pad_border(ctx.view.move_cost(kind), 0) for kind in ("HEAVY", "LIGHT"))
     for action, d in MOVE_DIRECTION.items():
         tx, ty = x + 1 + int(A.DIRECTION_DELTAS[d][0]), y + 1 + int(A.DIRECTION_DELTAS[d][1])
-        cost = np.floor(move_base + move_rubble * rubble[tx, ty])
+        cost = np.where(heavy, heavy_cost[tx, ty], light_cost[tx, ty])
         mask[:, action] = ~blocked[tx, ty] & (power_left(action) >= cost)
 
     space = _unit_arrays(robots, "CARGO_SPACE")
@@ -374,59 +354,36 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
     robots = _resolve_units(state, player, unit_ids)
     choice = {u.unit_id: int(a) for u, a in zip(robots, chosen)}
     goals = _walk_goals(state, player, robots, choice, targets)
-    occupant = {(int(u.pos[0]), int(u.pos[1])): uid for uid, u in own.items()}
-    reserved: Set[Tuple[int, int]] = set()
-    leaving: Set[str] = set()
+    claims = TileClaims(ctx.view.own_robot_at)
 
-    def place(unit: Unit, tile: Tuple[int, int]) -> None:
-        reserved.add(tile)
-        if tile != (int(unit.pos[0]), int(unit.pos[1])):
-            leaving.add(unit.unit_id)
-
-    def free(tile: Tuple[int, int]) -> bool:
-        holder = occupant.get(tile)
-        return tile not in reserved and (holder is None or holder in leaving)
+    def place(unit: Unit, tile: Tile) -> None:
+        claims.place(unit.unit_id, (int(unit.pos[0]), int(unit.pos[1])), tile)
 
     fixed = [u for uid, u in own.items() if uid not in choice or u.power < u.cfg.ACTION_QUEUE_POWER_COST]
     fixed_ids = {u.unit_id for u in fixed}
     for unit in fixed:
         place(unit, _next_tile(ctx, unit, None))
-    centres = {(int(f.pos[0]), int(f.pos[1])) for f in state.factories.get(player, {}).values()}
-    _make_way(ctx, robots, choice, occupant, fixed_ids, reserved, centres)
+    centres = ctx.view.own_centres
+    _make_way(ctx, robots, choice, ctx.view.own_robot_at, fixed_ids, claims.reserved, centres)
     free_robots = [u for u in robots if u.unit_id not in fixed_ids]
-    movers = []
+    movers: List[Mover] = []
     for unit in free_robots:
         here = (int(unit.pos[0]), int(unit.pos[1]))
         tile = _next_tile(ctx, unit, choice[unit.unit_id])
         if tile == here:
-            if choice[unit.unit_id] in MOVE_DIRECTION or here in reserved:
+            if choice[unit.unit_id] in MOVE_DIRECTION or here in claims.reserved:
                 # A move the engine would reject; or only a robot that cannot change its queue can have taken
                 # our tile, and nothing safer is left.
                 choice[unit.unit_id] = NOOP
             place(unit, here)
-        else:
-            movers.append(unit)
-    for allow_side_steps in (False, True):
-        progress = True
-        while movers and progress:
-            progress, waiting = False, []
-            for unit in movers:
-                options = [choice[unit.unit_id]]
-                if allow_side_steps and unit.unit_id in goals:
-                    options += _walker_side_steps(ctx, unit, choice[unit.unit_id], centres)
-                for option in options:
-                    tile = _next_tile(ctx, unit, option)
-                    if free(tile):
-                        choice[unit.unit_id] = option
-                        place(unit, tile)
-                        progress = True
-                        break
-                else:
-                    waiting.append(unit)
-            movers = waiting
-    for unit in movers:
-        choice[unit.unit_id] = NOOP
-        place(unit, (int(unit.pos[0]), int(unit.pos[1])))
+            continue
+        side = []
+        if unit.unit_id in goals:
+            side = [(option, _next_tile(ctx, unit, option))
+                    for option in _walker_side_steps(ctx, unit, choice[unit.unit_id], centres)]
+        movers.append(Mover(unit.unit_id, here, [(choice[unit.unit_id], tile)], side))
+    for uid, option in place_movers(claims, movers).items():
+        choice[uid] = NOOP if option is None else option
 
     out: Dict[str, Queue] = {}
     for unit in free_robots:

@@ -99,17 +99,18 @@ actions share.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from lux import actions as lux_actions
+from lux.distances import cached_distance_map
 from lux.homes import home_factories
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.rules import is_day
-from lux.state import GameState, Unit, id_number, opponent
+from lux.state import GameState, Unit, id_number
+from lux.turn import view_of
 
 from .actions import action_masks, pad_border
 
@@ -169,52 +170,6 @@ def unit_order(state: GameState, player: str) -> List[Unit]:
     return [units[k] for k in sorted(units, key=id_number)]
 
 
-def manhattan_distance_map(sources: np.ndarray) -> np.ndarray:
-    """Exact Manhattan distance from every tile to the nearest True tile of `sources` (inf when none).
-
-    The L1 distance transform is separable: a 1-D transform along x, then one along y on its result. Each
-    1-D pass is `min_j (f[j] + |i - j|)`, done as two running minima (forward and backward), so the whole map
-    takes a handful of vectorised numpy calls.
-    """
-    f = np.where(sources, 0.0, np.inf)
-    for axis in (0, 1):
-        f = _l1_pass(f, axis)
-    return f
-
-
-_DISTANCE_CACHE: OrderedDict[Tuple[Tuple[int, ...], bytes], np.ndarray] = OrderedDict()
-_DISTANCE_CACHE_SIZE = 128
-
-
-def cached_distance_map(sources: np.ndarray) -> np.ndarray:
-    """`manhattan_distance_map`, remembered for recent source masks (read-only result).
-
-    Ice never changes during a game and factories rarely do, so nearly every call repeats one of the last few
-    masks (a process serves a few games and both players); the key is the packed mask, a few hundred bytes.
-    """
-    key = (sources.shape, np.packbits(sources).tobytes())
-    found = _DISTANCE_CACHE.get(key)
-    if found is not None:
-        _DISTANCE_CACHE.move_to_end(key)
-        return found
-    found = manhattan_distance_map(sources)
-    found.setflags(write=False)
-    _DISTANCE_CACHE[key] = found
-    if len(_DISTANCE_CACHE) > _DISTANCE_CACHE_SIZE:
-        _DISTANCE_CACHE.popitem(last=False)
-    return found
-
-
-def _l1_pass(f: np.ndarray, axis: int) -> np.ndarray:
-    n = f.shape[axis]
-    idx = np.arange(n, dtype=np.float64)
-    idx = idx[:, None] if axis == 0 else idx[None, :]
-    forward = np.minimum.accumulate(f - idx, axis=axis) + idx
-    rev = np.flip(f + idx, axis=axis)
-    backward = np.flip(np.minimum.accumulate(rev, axis=axis), axis=axis) - idx
-    return np.minimum(forward, backward)
-
-
 def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = None) -> Features:
     """Encode `state` from `player`'s view. `homes`: robot id -> home factory id (`lux.homes.RobotHomes`, kept
     by whoever plays the whole game); without it each robot's home is its nearest factory. Raises ValueError
@@ -224,7 +179,8 @@ def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = N
     cfg = state.cfg
     board = state.board
     w, h = board.rubble.shape
-    enemy = opponent(player)
+    view = view_of(state, player)
+    enemy = view.enemy
     step = max(int(state.real_env_steps), 0)
     day = 1.0 if is_day(cfg, step) else 0.0
     planes = np.zeros((N_MAP_CHANNELS, w, h), dtype=np.float32)
@@ -232,24 +188,21 @@ def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = N
     planes[_CH["ore"]] = board.ore > 0
     planes[_CH["rubble"]] = board.rubble / float(cfg.MAX_RUBBLE)
 
-    own_strains = [f.strain_id for f in state.factories.get(player, {}).values()]
-    own_strains += state.teams[player].factory_strains if player in state.teams else []
-    own_lichen_tiles = board.lichen_tiles_of(own_strains)
+    own_lichen_tiles = view.own_lichen()
     lichen = board.lichen / float(cfg.MAX_LICHEN_PER_TILE)
     enemy_lichen_tiles = (board.lichen_strains >= 0) & ~own_lichen_tiles
     planes[_CH["own_lichen"]] = np.where(own_lichen_tiles, lichen, 0.0)
     planes[_CH["enemy_lichen"]] = np.where(enemy_lichen_tiles, lichen, 0.0)
 
     glob = np.zeros(N_GLOBAL_FEATURES, dtype=np.float32)
-    for side, plane in ((player, "own_factory"), (enemy, "enemy_factory")):
-        for fac in state.factories.get(side, {}).values():
-            x0, x1 = max(int(fac.pos[0]) - 1, 0), int(fac.pos[0]) + 2
-            y0, y1 = max(int(fac.pos[1]) - 1, 0), int(fac.pos[1]) + 2
-            planes[_CH[plane], x0:x1, y0:y1] = 1.0
-            planes[_CH["factory_water"], x0:x1, y0:y1] = fac.cargo.water / RESOURCE_SCALE
-            planes[_CH["factory_metal"], x0:x1, y0:y1] = fac.cargo.metal / RESOURCE_SCALE
-            planes[_CH["factory_ice_ore"], x0:x1, y0:y1] = (fac.cargo.ice + fac.cargo.ore) / RESOURCE_SCALE
-            planes[_CH["factory_power"], x0:x1, y0:y1] = fac.power / FACTORY_POWER_SCALE
+    planes[_CH["own_factory"]] = view.own_factory_tiles
+    planes[_CH["enemy_factory"]] = view.enemy_factory_tiles
+    for fac in view.own_factories + view.enemy_factories:
+        xs, ys = fac.footprint()
+        planes[_CH["factory_water"], xs, ys] = fac.cargo.water / RESOURCE_SCALE
+        planes[_CH["factory_metal"], xs, ys] = fac.cargo.metal / RESOURCE_SCALE
+        planes[_CH["factory_ice_ore"], xs, ys] = (fac.cargo.ice + fac.cargo.ore) / RESOURCE_SCALE
+        planes[_CH["factory_power"], xs, ys] = fac.power / FACTORY_POWER_SCALE
     for side, offset in ((player, 0), (enemy, 1)):
         facs = list(state.factories.get(side, {}).values())
         glob[3 + offset] = len(facs) / float(cfg.MAX_FACTORIES)
@@ -277,8 +230,7 @@ def encode(state: GameState, player: str, homes: Optional[Mapping[str, str]] = N
         glob[6 + offset] = heavy.sum() / HEAVY_COUNT_SCALE
 
     size = float(max(w, h))
-    own_factory = planes[_CH["own_factory"]] > 0
-    dist_factory = np.minimum(cached_distance_map(own_factory) / size, 1.0)
+    dist_factory = np.minimum(view.dist_own_factory() / size, 1.0)
     planes[_CH["dist_own_factory"]] = dist_factory
     planes[_CH["dist_ice"]] = np.minimum(cached_distance_map(board.ice > 0) / size, 1.0)
     planes[_CH["on_map"]] = 1.0
@@ -318,7 +270,7 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
     feats[:, 3] = np.array([u.cargo.ore for u in units], dtype=np.float32) / space
     feats[:, 4] = board.ice[xs, ys] > 0
     feats[:, 5] = board.ore[xs, ys] > 0
-    own_factory = planes[_CH["own_factory"]] > 0
+    own_factory = view_of(state, player).own_factory_tiles
     feats[:, 6] = own_factory[xs, ys]
     padded = pad_border(own_factory, False)
     feats[:, 7] = padded[xs, ys + 1] | padded[xs + 2, ys + 1] | padded[xs + 1, ys] | padded[xs + 1, ys + 2]

@@ -29,7 +29,7 @@ def bid(state: GameState, player: str) -> Dict:
     needed = 2 * factories
     # Factories around one ice tile share it: a good spot needs its own ice tile as well as its own ground.
     footprints = window_sum(good, 1) > 0
-    ice_in_reach = int(((board.ice > 0) & (manhattan_distance(footprints, limit=1) <= 1)).sum())
+    ice_in_reach = int(((board.ice > 0) & (manhattan_distance(footprints) <= 1)).sum())
     good_spread = min(packable_spawns(good, limit=2 * needed), ice_in_reach)
     if good_spread >= 2 * needed:
         return {"faction": FACTION, "bid": 0}

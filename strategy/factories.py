@@ -5,8 +5,8 @@ from typing import Dict, List, Optional
 
 from lux.actions import BUILD_HEAVY, BUILD_LIGHT, WATER_LICHEN
 from lux.lichen import WateringMap
-from lux.rules import robot_tiles_this_step
 from lux.state import GameState
+from lux.turn import view_of
 
 HEAVIES_PER_FACTORY = 1
 LIGHTS_PER_FACTORY = 4
@@ -26,7 +26,7 @@ def factory_actions(state: GameState, player: str, allow_watering: bool = True,
     heavy, light = cfg.ROBOTS["HEAVY"], cfg.ROBOTS["LIGHT"]
     factories = state.factories.get(player, {})
     units = state.units.get(player, {}).values()
-    occupied = robot_tiles_this_step(units, unit_queues)
+    occupied = view_of(state, player).next_tiles(units, unit_queues)
     n_heavy = sum(u.is_heavy for u in units)
     n_light = sum(not u.is_heavy for u in units)
     steps_left = cfg.max_episode_length - state.real_env_steps

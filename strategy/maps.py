@@ -3,30 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from lux.distances import manhattan_distance_map
+
 FAR = 10_000
 
 
-def manhattan_distance(targets: np.ndarray, limit: int = 64) -> np.ndarray:
-    """Manhattan distance from every tile to the nearest True tile of `targets` (FAR when none within limit).
-
-    Grows the target set one step at a time; `limit` bounds the work on maps without targets nearby.
-    """
-    dist = np.where(targets, 0, FAR).astype(np.int64)
-    frontier = targets.astype(bool).copy()
-    reached = frontier.copy()
-    for d in range(1, limit + 1):
-        grown = frontier.copy()
-        grown[1:, :] |= frontier[:-1, :]
-        grown[:-1, :] |= frontier[1:, :]
-        grown[:, 1:] |= frontier[:, :-1]
-        grown[:, :-1] |= frontier[:, 1:]
-        new = grown & ~reached
-        if not new.any():
-            break
-        dist[new] = d
-        reached |= new
-        frontier = new
-    return dist
+def manhattan_distance(targets: np.ndarray) -> np.ndarray:
+    """Manhattan distance (int64) from every tile to the nearest True tile of `targets`; FAR when there is none."""
+    dist = manhattan_distance_map(targets.astype(bool))
+    return np.where(np.isinf(dist), FAR, dist).astype(np.int64)
 
 
 def window_min(values: np.ndarray, radius: int) -> np.ndarray:

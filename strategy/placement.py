@@ -42,7 +42,7 @@ def spawn_scores(state: GameState, player: str) -> np.ndarray:
     for f in state.factories.get(opponent(player), {}).values():
         enemy[f.pos[0], f.pos[1]] = True
     if enemy.any():
-        enemy_dist = manhattan_distance(enemy, limit=12)
+        enemy_dist = manhattan_distance(enemy)
         score -= ENEMY_NEAR_PENALTY * np.clip(12 - enemy_dist, 0, None)
     return np.where(board.valid_spawns_mask, score, -np.inf)
 
@@ -54,7 +54,7 @@ def unclaimed(resource: np.ndarray, factory_tiles: np.ndarray) -> np.ndarray:
     """
     if not factory_tiles.any():
         return resource
-    free = resource & (manhattan_distance(factory_tiles, limit=CLAIM_RADIUS) > CLAIM_RADIUS)
+    free = resource & (manhattan_distance(factory_tiles) > CLAIM_RADIUS)
     return free if free.any() else resource
 
 

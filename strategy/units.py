@@ -12,16 +12,17 @@ Queues cost power to replace, so a robot's queue is only replaced when its next 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from lux import actions as A
 from lux.homes import RobotHomes, home_factories
+from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps
 from lux.resources import TARGET_KINDS, target_tiles
-from lux.rules import move_power
-from lux.state import Board, Factory, GameState, Unit, opponent
+from lux.state import Board, Factory, GameState, Unit
+from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
 _DELTAS = [(int(dx), int(dy)) for dx, dy in A.DIRECTION_DELTAS]  # plain ints: cheaper than numpy per robot
@@ -62,11 +63,7 @@ class HeuristicUnitController:
         self._goals, self._wanted = {}, {}
         if not units or not factories:
             return {}
-        board = state.board
-        enemy_factory = np.zeros(board.rubble.shape, dtype=bool)
-        for f in state.factories.get(opponent(player), {}).values():
-            enemy_factory[max(f.pos[0] - 1, 0): f.pos[0] + 2, max(f.pos[1] - 1, 0): f.pos[1] + 2] = True
-
+        view = view_of(state, player)
         plans: Dict[str, List[int]] = {}
         home_ids = self.homes.update(state, player)
         # The tiles each robot is sent to: the policy's features point at the same ones.
@@ -75,7 +72,7 @@ class HeuristicUnitController:
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
             plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
-        self._resolve_moves(state, units, factories, plans, enemy_factory)
+        self._resolve_moves(view, units, plans)
         return plans
 
     def intentions(self) -> Tuple[Dict[str, Tile], Dict[str, int]]:
@@ -83,55 +80,29 @@ class HeuristicUnitController:
         were resolved (what a model of this controller has to predict; tools/target_agreement.py)."""
         return dict(self._goals), dict(self._wanted)
 
-    def _resolve_moves(self, state: GameState, units: List[Unit], factories: List[Factory],
-                       plans: Dict[str, List[int]], enemy_factory: np.ndarray) -> None:
-        """Make the plans collision-free among our robots (in place).
-
-        Robots that stay reserve their tiles first. Movers then claim tiles in passes: a tile one of ours
-        stands on is free only once that robot is known to leave it. The first passes try only the wanted
-        direction, so a robot waits for the one ahead of it to move on; later passes allow side-steps. A mover
-        left without a tile stays (and reserves its own, which nobody can have claimed: it never left it).
-        """
-        current = {u.unit_id: (int(u.pos[0]), int(u.pos[1])) for u in units}
-        reserved: Set[Tile] = set()
-        movers = []
+    def _resolve_moves(self, view: TurnView, units: List[Unit], plans: Dict[str, List[int]]) -> None:
+        """Make the plans collision-free among our robots (in place), with the shared move resolver
+        (`lux.moves`): robots that stay reserve their tiles, movers try their wanted direction first and
+        side-steps later; one left without a tile stays. Factory centres are where new robots appear: never
+        walk onto them."""
+        claims = TileClaims(view.own_robot_at)
+        movers: List[Mover] = []
         for unit in units:
+            here = (int(unit.pos[0]), int(unit.pos[1]))
             action = plans[unit.unit_id]
-            if action[0] == A.MOVE and action[1] != A.CENTER:
-                movers.append(unit)
+            if not (action[0] == A.MOVE and action[1] != A.CENTER):
+                claims.place(unit.unit_id, here, here)
+                continue
+            legal = [(d, (here[0] + _DELTAS[d][0], here[1] + _DELTAS[d][1]))
+                     for d in self._move_options(view, unit, action[1])]
+            movers.append(Mover(unit.unit_id, here,
+                                [o for o in legal[:1] if o[1] not in view.own_centres],
+                                [o for o in legal[1:] if o[1] not in view.own_centres]))
+        for uid, direction in place_movers(claims, movers).items():
+            if direction is None:
+                plans[uid] = [A.RECHARGE, 0, 0, view.state.units[view.player][uid].cfg.BATTERY_CAPACITY, 0, 1]
             else:
-                reserved.add(current[unit.unit_id])
-        occupied = set(current.values())
-        vacated: Set[Tile] = set()
-        # Factory centres are where new robots appear: never walk onto them.
-        centres = {(int(f.pos[0]), int(f.pos[1])) for f in factories}
-        options = {u.unit_id: self._move_options(state, u, plans[u.unit_id][1], enemy_factory) for u in movers}
-        for allow_side_steps in (False, True):
-            progress = True
-            while movers and progress:
-                progress = False
-                waiting = []
-                for unit in movers:
-                    here = current[unit.unit_id]
-                    wanted = options[unit.unit_id] if allow_side_steps else options[unit.unit_id][:1]
-                    chosen = None
-                    for direction in wanted:
-                        nxt = (here[0] + _DELTAS[direction][0], here[1] + _DELTAS[direction][1])
-                        if nxt in reserved or nxt in centres or (nxt in occupied and nxt not in vacated):
-                            continue
-                        chosen, reserved_tile = direction, nxt
-                        break
-                    if chosen is None:
-                        waiting.append(unit)
-                        continue
-                    reserved.add(reserved_tile)
-                    vacated.add(here)
-                    plans[unit.unit_id] = A.move(chosen)
-                    progress = True
-                movers = waiting
-        for unit in movers:
-            plans[unit.unit_id] = [A.RECHARGE, 0, 0, unit.cfg.BATTERY_CAPACITY, 0, 1]
-            reserved.add(current[unit.unit_id])
+                plans[uid] = A.move(direction)
 
     # -- planning ---------------------------------------------------------------------------------------------
 
@@ -165,7 +136,7 @@ class HeuristicUnitController:
         if carried >= cfg.CARGO_SPACE or unit.power < power_to_return or thirsty:
             if dist_home == 0:
                 return A.recharge(cfg.BATTERY_CAPACITY)
-            goal = self._nearest_footprint_tile(unit.pos, home)
+            goal = home.nearest_tile(unit.pos)
             self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
             return A.move(A.direction_to(unit.pos, goal))
 
@@ -191,29 +162,19 @@ class HeuristicUnitController:
         return A.move(A.direction_to(unit.pos, np.array(target)))
 
     @staticmethod
-    def _nearest_footprint_tile(pos: np.ndarray, factory: Factory) -> np.ndarray:
-        return np.clip(pos, factory.pos - 1, factory.pos + 1)
-
-    @classmethod
-    def _direction_to_factory(cls, pos: np.ndarray, factory: Factory) -> int:
-        return A.direction_to(pos, cls._nearest_footprint_tile(pos, factory))
+    def _direction_to_factory(pos: np.ndarray, factory: Factory) -> int:
+        return A.direction_to(pos, factory.nearest_tile(pos))
 
     @staticmethod
-    def _move_options(state: GameState, unit: Unit, wanted: int, enemy_factory: np.ndarray) -> List[int]:
+    def _move_options(view: TurnView, unit: Unit, wanted: int) -> List[int]:
         """Directions to try: the wanted one, then side-steps; none off the map, into an enemy factory, or
         costing more power than the robot has."""
-        board = state.board
-        ordered = [wanted]
-        ordered += side_steps(wanted)
         legal = []
-        w, h = board.rubble.shape
-        x, y = int(unit.pos[0]), int(unit.pos[1])
-        for d in ordered:
-            nx, ny = x + _DELTAS[d][0], y + _DELTAS[d][1]
-            if not (0 <= nx < w and 0 <= ny < h) or enemy_factory[nx, ny]:
+        for d in [wanted] + list(side_steps(wanted)):
+            tile = view.step_target(unit, d)
+            if tile is None:
                 continue
-            cost = move_power(unit.cfg, int(board.rubble[nx, ny])) + unit.cfg.ACTION_QUEUE_POWER_COST
-            if unit.power < cost:
+            if unit.power < view.move_cost_at(unit, tile[0], tile[1]) + unit.cfg.ACTION_QUEUE_POWER_COST:
                 continue
             legal.append(d)
         return legal

@@ -23,6 +23,7 @@ import numpy as np
 
 from lux.resources import RUBBLE_DISTANCE
 from lux.state import GameState, Unit
+from lux.turn import view_of
 
 OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "rubble_cleared", "death")
 TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen")
@@ -47,29 +48,14 @@ def lichen_of(state: GameState, player: str) -> int:
 def _home_maps(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray]:
     """Tiles of the player's factories, and tiles at Manhattan distance <= 1 of them (where a robot can
     transfer cargo into a factory)."""
-    shape = state.board.rubble.shape
-    on = np.zeros(shape, dtype=bool)
-    for f in state.factories.get(player, {}).values():
-        x, y = int(f.pos[0]), int(f.pos[1])
-        on[max(x - 1, 0): x + 2, max(y - 1, 0): y + 2] = True
-    near = on.copy()
-    near[1:, :] |= on[:-1, :]
-    near[:-1, :] |= on[1:, :]
-    near[:, 1:] |= on[:, :-1]
-    near[:, :-1] |= on[:, 1:]
-    return on, near
+    view = view_of(state, player)
+    return view.own_factory_tiles, view.dist_own_factory() <= 1
 
 
 def lichen_zone(state: GameState, player: str, reach: int = RUBBLE_DISTANCE) -> np.ndarray:
     """bool [W, H]: tiles within `reach` (Manhattan) of one of the player's factory footprints, where the
     factory's lichen spreads first."""
-    w, h = state.board.rubble.shape
-    xs, ys = np.arange(w)[:, None], np.arange(h)[None, :]
-    zone = np.zeros((w, h), dtype=bool)
-    for f in state.factories.get(player, {}).values():
-        gap = np.maximum(np.abs(xs - int(f.pos[0])) - 1, 0) + np.maximum(np.abs(ys - int(f.pos[1])) - 1, 0)
-        zone |= gap <= reach
-    return zone
+    return view_of(state, player).dist_own_factory() <= reach
 
 
 def rubble_dug(prev: GameState, nxt: GameState, before: Unit, after: Unit) -> int:
