@@ -6,9 +6,14 @@ Presets:
            learning from both players, lichen watering masked, rewards for ice delivered and dug, plus one for
            power picked up at a factory by a robot low on it (robots that ran dry far from home starved their
            factories; docs/results/basic_run.md)
-  default  the run that trains the shipped policy, started from the imitation warm start
-           (`python train/imitation.py`, then `--init-from runs/imitation/init.pt`): both game configs, lichen
-           watering on as in play, team terms (lichen, factories) mixed into each robot's reward
+  default  PPO from the imitation warm start (`python train/imitation.py`, then
+           `--init-from runs/imitation/init.pt`): both game configs, lichen watering on as in play, team terms
+           (lichen, factories) mixed into each robot's reward; what `python train/run.py` runs without --preset.
+           The shipped policy (weights/policy.json) is not a PPO run: it is the imitation warm start itself,
+           behavioural cloning of the heuristic controller plus DAgger rounds; the PPO stages tried from such
+           policies did not beat it (docs/results/shipped_policy.md, docs/results/go_actions.md)
+
+`--help` shows the default preset's value of every option, the values a run without --preset gets.
 """
 from __future__ import annotations
 
@@ -173,6 +178,7 @@ class TrainConfig:
         return cls(**data).validate()
 
 
+DEFAULT_PRESET = "default"  # the preset of a run started without --preset
 PRESETS: Dict[str, Dict[str, Any]] = {
     "smoke": dict(exp_name="smoke", total_timesteps=64, num_envs=2, num_steps=16, num_workers=1,
                   max_episode_length=24, num_minibatches=2, update_epochs=1, net_channels=8, net_blocks=1,
@@ -224,16 +230,29 @@ def _field_help() -> Dict[str, str]:
     return out
 
 
+def show_value(value: Any) -> str:
+    """A config value as the command line writes it (so that its option's parser reads it back)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python train/run.py",
         description="M-PPO with trajectory separation for Lux AI Season 2. Every config field can be set with "
-                    "--field-name VALUE (booleans take true/false); a preset gives the starting values "
-                    "(presets: %s)." % "; ".join("%s: %s" % (name, ", ".join("%s=%s" % kv for kv in values.items()
-                                                                            if kv[0] != "eval_seeds"))
-                                                 for name, values in PRESETS.items()))
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                        help="starting values (default: default)")
+                    "--field-name VALUE (booleans take true/false); a preset gives the starting values, and the "
+                    "defaults shown are those of the %s preset (presets: %s). --resume and --evaluate start from "
+                    "the run's saved config instead."
+                    % (DEFAULT_PRESET, "; ".join("%s: %s" % (name, ", ".join("%s=%s" % kv for kv in values.items()
+                                                                             if kv[0] != "eval_seeds"))
+                                                 for name, values in PRESETS.items())))
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET,
+                        help="starting values (default %s)" % DEFAULT_PRESET)
     parser.add_argument("--run-dir", default=None, help="run directory (default runs/<exp_name>-<seed>-<time>)")
     parser.add_argument("--resume", metavar="RUN_DIR", default=None,
                         help="continue the run in RUN_DIR from its latest checkpoint (its saved config is used; "
@@ -245,10 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "--eval-seeds, --eval-greedy etc. given here override it), print the figures, then exit")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     helps = _field_help()
-    defaults = TrainConfig()
+    defaults = TrainConfig(**PRESETS[DEFAULT_PRESET])  # what a run gets, not the dataclass's own defaults
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
-        text = "%s (default %s)" % (helps.get(f.name, ""), getattr(defaults, f.name))
+        text = "%s (default %s)" % (helps.get(f.name, ""), show_value(getattr(defaults, f.name)))
         kwargs: Dict[str, Any] = dict(dest=f.name, default=None, help=text.replace("%", "%%"))
         if f.name == "learning_rate":
             parser.add_argument("--lr", flag, type=float, **kwargs)

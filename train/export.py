@@ -8,6 +8,7 @@ from typing import Dict, Optional
 
 from train import checkpoint
 from train.config import TrainConfig
+from train.model import make_network
 
 
 def export_checkpoint(run_dir: str, export_to: Optional[str] = None,
@@ -15,7 +16,6 @@ def export_checkpoint(run_dir: str, export_to: Optional[str] = None,
     """Write <run_dir>/policy.onnx and policy.json (training step, evaluation figures); copy both to
     `export_to` when given. Returns the ONNX path in the run directory."""
     from magma_policy.export import export_onnx
-    from train.run import make_network
 
     state = checkpoint.load_latest(run_dir)
     cfg = TrainConfig.from_dict(json.loads(state["config"]))

@@ -4,8 +4,9 @@
     python train/run.py --preset default --init-from runs/imitation/init.pt
 
 PPO from random weights needs many games before robots dig and deliver ice reliably; starting from the
-heuristic controller's behaviour (behavioural cloning) gives the policy those skills at once, and PPO then
-improves on them. The warm start changes only the starting weights: the trainer is the same.
+heuristic controller's behaviour (behavioural cloning) gives the policy those skills at once, and PPO can
+continue from them. The warm start changes only the starting weights: the trainer is the same. The shipped
+policy (weights/policy.onnx) is such an imitation policy with its DAgger rounds and no PPO after it.
 
 Games: heuristic self-play (strategy.units drives robots, strategy.factories factories, watering allowed) on
 both game configs. Every `--every`-th step of both players is recorded with the features the policy plays with
@@ -38,6 +39,8 @@ import torch
 
 from lux.state import PLAYERS
 from magma_policy.features import UNIT_FEATURES
+from train.config import TrainConfig
+from train.model import batch_inputs, load_init, net_forward, seed_everything, training_network
 
 HEAVY_COLUMN = UNIT_FEATURES.index("heavy")
 
@@ -157,26 +160,17 @@ def record(seeds: Sequence[int], kaggle_share: float, every: int, max_steps: int
 
 
 def inputs_of(samples: Sequence[Sample]) -> Dict[str, torch.Tensor]:
-    from train.rollout import stack_planes
-
-    counts = [len(s.labels) for s in samples]
-    return dict(
-        map_planes=torch.as_tensor(stack_planes([s.map_planes for s in samples])).float(),
-        global_features=torch.as_tensor(np.stack([s.global_features for s in samples]).astype(np.float32)),
-        unit_batch=torch.as_tensor(np.repeat(np.arange(len(samples)), counts)),
-        unit_pos=torch.as_tensor(np.concatenate([s.unit_pos.reshape(-1, 2) for s in samples]).astype(np.int64)),
-        unit_features=torch.as_tensor(np.concatenate([s.unit_features for s in samples]).astype(np.float32)),
-        action_mask=torch.as_tensor(np.concatenate([s.action_mask for s in samples]).astype(bool)),
-        labels=torch.as_tensor(np.concatenate([s.labels for s in samples])),
-    )
+    """The network's inputs for the samples (train.model.batch_inputs, as tensors) and the heuristic's labels."""
+    inputs = {k: torch.as_tensor(v) for k, v in batch_inputs(samples).items()}
+    inputs["map_planes"] = inputs["map_planes"].float()
+    inputs["labels"] = torch.as_tensor(np.concatenate([s.labels for s in samples]))
+    return inputs
 
 
 def logits_and_labels(net: torch.nn.Module, samples: Sequence[Sample]
                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The masked action logits of every robot in the samples, the heuristic's labels, and which robots are
     heavies."""
-    from train.rollout import net_forward
-
     device = next(net.parameters()).device
     t = {k: v.to(device) for k, v in inputs_of(samples).items()}
     logits, _, _ = net_forward(net, t["map_planes"], t["global_features"], t["unit_batch"], t["unit_pos"],
@@ -282,9 +276,6 @@ def fit(net: torch.nn.Module, train: Sequence[Sample], held_out: Sequence[Sample
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from train.config import TrainConfig
-    from train.run import seed_everything, training_network
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", default="runs/imitation", help="output folder (init.pt, imitation.json)")
     parser.add_argument("--games", type=int, default=16, help="games to record (the last one is held out)")
@@ -323,8 +314,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--dagger-beta must be in [0, 1]")
     init_state = None
     if args.init_from:  # checked before minutes of recording
-        from train.run import load_init
-
         try:
             init_state = load_init(args.init_from)
         except (FileNotFoundError, ValueError) as exc:

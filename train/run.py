@@ -1,7 +1,8 @@
 """M-PPO with trajectory separation for Lux AI Season 2: `python train/run.py --preset basic`.
 
-Read top to bottom: config -> env pool -> network -> for each update: rollout (one batched forward per env
-step), GAE per trajectory, PPO epochs, logging, evaluation, checkpoint -> ONNX export.
+Read top to bottom: config -> env pool -> network (train/model.py) -> for each update: rollout (one batched
+forward per env step, train/rollout.py), GAE per trajectory and PPO epochs (train/ppo.py), logging, evaluation,
+checkpoint -> ONNX export (train/export.py).
 `--resume RUN_DIR` continues a run exactly; `--export RUN_DIR` only exports its latest checkpoint.
 """
 from __future__ import annotations
@@ -20,42 +21,15 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import numpy as np
 import torch
 
-from train import checkpoint, warm_start
+from train import checkpoint
 from train.config import TrainConfig, config_from_args
-from train.learner import NonFiniteLoss, explained_variance, ppo_update, set_lr
+from train.export import export_checkpoint
 from train.logger import RunLogger
-from train.rollout import RolloutStorage, act, evaluate_games, split_actions
+from train.model import anchor_network, load_weights, seed_everything, training_network
+from train.ppo import NonFiniteLoss, RolloutStorage, ppo_update, set_lr
+from train.rollout import act, evaluate_games, split_actions
 from train.separation import switches_from
 from train.workers import EnvPool, SeatObs, learning_seats_per_env, make_pool, n_keys, seats_per_env
-
-
-def make_network(cfg: TrainConfig) -> torch.nn.Module:
-    """magma_policy's PolicyNet with the run's width and depth."""
-    import dataclasses
-
-    from magma_policy import network
-
-    config_class = getattr(network, "NetworkConfig", None)
-    if config_class is None:
-        return network.PolicyNet(cfg)
-    wanted = {"channels": cfg.net_channels, "blocks": cfg.net_blocks}
-    names = {f.name for f in dataclasses.fields(config_class)}
-    return network.PolicyNet(config_class(**{k: v for k, v in wanted.items() if k in names}))
-
-
-def training_network(cfg: TrainConfig, device: Optional[torch.device] = None) -> torch.nn.Module:
-    """make_network on `device`, in eval mode and channels_last memory: the CPU convolutions of the PPO update
-    run ~30% faster that way, with identical outputs. (Export keeps make_network's default layout.)"""
-    net = make_network(cfg).to(device or torch.device("cpu"), memory_format=torch.channels_last)
-    net.eval()  # see train/learner.py: eval mode everywhere
-    return net
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 def flatten(obs_by_env: Sequence[Sequence[SeatObs]]) -> List[SeatObs]:
@@ -67,48 +41,6 @@ def merge_outputs(outs: List[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
     if len(outs) == 1:
         return outs[0]
     return {k: np.concatenate([o[k] for o in outs]) for k in ("actions", "logprob", "unit_value", "global_value")}
-
-
-def load_init(path: str, option: str = "init_from") -> Dict[str, Any]:
-    """Network weights to start from (or anchor to, `option` names the setting in messages): train/imitation.py's
-    init.pt, any checkpoint of the same network, or an exported policy such as weights/policy.onnx
-    (train.warm_start: inputs matched by name)."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError("%s: no file %s (write one with train/imitation.py, or give weights/policy.onnx)"
-                                % (option, path))
-    if warm_start.is_exported_policy(path):
-        try:
-            return warm_start.state_from_onnx(path)
-        except ValueError as exc:
-            raise ValueError("%s: %s" % (option, exc)) from None
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or "net" not in state:
-        raise ValueError("%s: %s holds no network weights ('net')" % (option, path))
-    return state["net"]
-
-
-def load_weights(net: torch.nn.Module, cfg: TrainConfig, path: str, option: str) -> None:
-    """`load_init(path)` into `net`; a network of another shape is a ValueError naming `option` and the run's shape."""
-    try:
-        net.load_state_dict(load_init(path, option))
-    except RuntimeError as exc:
-        raise ValueError("%s: %s does not fit this network (net_channels %d, net_blocks %d): %s"
-                         % (option, path, cfg.net_channels, cfg.net_blocks, str(exc).splitlines()[0])) from None
-
-
-def anchor_network(cfg: TrainConfig, device: torch.device) -> Optional[torch.nn.Module]:
-    """The frozen policy the anchor term pulls toward (None when anchor_coef is 0). Read from its file on every
-    start, resumes included: the file must stay where the config says."""
-    if cfg.anchor_coef <= 0:
-        return None
-    net = training_network(cfg, device)
-    if cfg.anchor_from:
-        load_weights(net, cfg, cfg.anchor_from, "anchor_from")
-    else:
-        load_weights(net, cfg, cfg.init_from, "init_from")
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net
 
 
 class StopRequested(Exception):
@@ -310,7 +242,6 @@ class Trainer:
                                               self.generator, self.update, self.anchor))
                 finally:
                     torch.set_num_threads(cfg.torch_threads)
-                figures["losses/explained_variance"] = explained_variance(self.batch)
                 figures["charts/learning_rate"] = lr
                 figures["charts/update_seconds"] = time.perf_counter() - learn_start
                 run_steps += cfg.batch_size
@@ -350,13 +281,6 @@ def summary_line(update: int, step: int, f: Dict[str, float]) -> str:
     return " | ".join(parts)
 
 
-def export_run(run_dir: str, export_to: Optional[str] = None, figures: Optional[Dict[str, float]] = None) -> str:
-    """Export the latest checkpoint of a run to <run_dir>/policy.onnx (+ metadata), optionally copied on."""
-    from train.export import export_checkpoint
-
-    return export_checkpoint(run_dir, export_to, figures)
-
-
 def play_evaluation(net: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> Dict[str, float]:
     """The evaluation games (self-play on cfg.eval_seeds, greedy or sampled) and their figures."""
     pool = make_pool(cfg, eval_seeds=cfg.eval_seeds)
@@ -391,7 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         probe = config_from_args(parser_args)[1]
         if probe.export:
-            path = export_run(probe.export, probe.export_to)
+            path = export_checkpoint(probe.export, probe.export_to)
             print("exported %s" % path)
             return 0
         base = None
@@ -414,7 +338,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     figures = trainer.train()
     if trainer.update >= cfg.num_updates and cfg.export_onnx:
-        path = export_run(run_dir, cfg.export_to, figures)
+        path = export_checkpoint(run_dir, cfg.export_to, figures)
         print("exported %s" % path)
     return 0
 

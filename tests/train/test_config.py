@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from train.config import PRESETS, TrainConfig, build_parser, config_from_args
+from train.config import DEFAULT_PRESET, PRESETS, TrainConfig, build_parser, config_from_args
 
 
 def test_presets_are_valid():
@@ -68,3 +68,21 @@ def test_help_explains_every_option():
     helps = {a.dest: a.help for a in build_parser()._actions}
     missing = [f.name for f in fields(TrainConfig) if not helps.get(f.name)]
     assert not missing, "options without help: %s" % missing
+
+
+def test_help_shows_the_values_a_run_without_preset_gets():
+    """Each option's "(default X)" is the value `python train/run.py` (the default preset) runs with."""
+    import re
+
+    applied, _ = config_from_args([])
+    assert applied == TrainConfig.from_dict(PRESETS[DEFAULT_PRESET])
+    shown = {}
+    for action in build_parser()._actions:
+        match = re.search(r"\(default (.*)\)$", action.help or "")
+        if action.dest in {f.name for f in fields(TrainConfig)}:
+            assert match, action.dest
+            text = match.group(1)
+            shown[action.dest] = None if text == "none" else (action.type(text) if action.type else text)
+    assert shown == {f.name: getattr(applied, f.name) for f in fields(TrainConfig)}
+    # The preset differs from the dataclass's own defaults, so this would catch help showing those.
+    assert any(shown[name] != value for name, value in vars(TrainConfig()).items())

@@ -21,7 +21,8 @@ from magma_policy.actions import (
 )
 from train import imitation
 from train.config import TrainConfig
-from train.run import Trainer, make_network
+from train.model import make_network
+from train.run import Trainer
 
 
 def test_action_id_maps_lux_actions_onto_the_policy_actions():

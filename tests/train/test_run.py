@@ -13,8 +13,9 @@ import torch
 from tests.train import stub_policy
 from train import checkpoint
 from train.config import TrainConfig
-from train.learner import NonFiniteLoss, minibatch_loss, ppo_update
-from train.run import Trainer, anchor_network, main
+from train.model import anchor_network
+from train.ppo import NonFiniteLoss, minibatch_loss, ppo_update
+from train.run import Trainer, main
 
 LOSSES = ("losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl")
 

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from train.config import DEFAULT_PRESET, PRESETS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytest.importorskip("magma_policy.export")
@@ -21,6 +23,11 @@ def test_help_lists_options():
                          timeout=60)
     assert out.returncode == 0
     assert "--reward-own-weight" in out.stdout and "--resume RUN_DIR" in out.stdout
+    blocks = {" ".join(b.split()).split(" ")[0]: " ".join(b.split()) for b in out.stdout.split("\n  --")}
+    for name in ("net_channels", "num_steps", "clip_vloss"):  # the preset's values, not the dataclass's
+        value = PRESETS[DEFAULT_PRESET][name]
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        assert blocks[name.replace("_", "-")].endswith("(default %s)" % shown), blocks[name.replace("_", "-")]
 
 
 def test_smoke_run_exports_a_policy_the_agent_uses(tmp_path):

@@ -11,7 +11,7 @@ from magma_policy.export import metadata_path
 from magma_policy.network import NetworkConfig, PolicyNet
 from tests.magma_policy.helpers import export_untrained_policy, random_features
 from train import warm_start
-from train.run import load_init
+from train.model import load_init
 
 torch = pytest.importorskip("torch")
 
