@@ -8,7 +8,7 @@ NUMPY_PIN := $(shell grep -E '^numpy==' requirements.txt)
 BUILD_PINS := $(shell grep -E '^(setuptools|wheel)==' requirements.txt)
 VEC_NOISE_PIN := $(shell grep -E '^vec-noise==' requirements.txt)
 
-.PHONY: setup test match bench eval submission train lint clean
+.PHONY: setup test match bench eval ladder submission train lint clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,15 @@ match: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/agent_turn.py
 
+# e.g. make eval EVAL_ARGS="--opponent bot40 --configs kaggle --seeds 0-9"
+EVAL_ARGS ?=
 eval: $(STAMP)
-	$(PY) train/evaluate.py
+	$(PY) train/evaluate.py $(EVAL_ARGS)
+
+# Resumes: games already in docs/results/ladder.json are not replayed. e.g. make ladder LADDER_ARGS="--opponents kit"
+LADDER_ARGS ?=
+ladder: $(STAMP)
+	$(PY) tools/ladder.py $(LADDER_ARGS)
 
 submission: $(STAMP)
 	bash build_submission.sh

@@ -7,14 +7,19 @@ runner allows 9 s a turn plus a 600 s overage pool (Kaggle: 3 s plus 60 s; see `
 
 On top of the runner the arena measures, per player: agent errors (a turn whose answer was not an action
 dict: a crash, a time-out, unparsable output), actions the engine threw away as invalid (by wrapping the
-engine's `validate_actions`), ice and ore delivered into factories, and turn times (by timing `Bot.step`).
-Agent stderr is collected into the result instead of being printed.
+engine's `validate_actions`), ice and ore delivered into factories, robots and factories alive after every
+step (so the step at which a side lost its last robot or its last factory is known), and turn times (by
+timing `Bot.step`). Agent stderr is collected into the result instead of being printed.
+
+One runner limit is lifted: the runner reads an agent's answer with a 128 KiB line limit, and a longer answer
+(a bot with many robots sending long action queues) would be lost and its agent forfeited.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import os
 import sys
 import time
@@ -40,6 +45,8 @@ GAME_CONFIGS: Dict[str, Dict[str, Any]] = {
 RUNNER_TIMING = (9.0, 600.0)
 KAGGLE_TIMING = (3.0, 60.0)
 STDERR_KEEP_CHARS = 20000
+# Longest answer line read from an agent (the runner's own limit is 128 KiB; Kaggle sets none).
+ANSWER_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -62,6 +69,13 @@ class PlayerStats:
     stderr: str = ""
     factories_placed: int = 0  # factories this player placed (all it ever had)
     rejected_examples: List[str] = field(default_factory=list)  # the first few rejected actions, described
+    robots_alive: int = 0  # robots standing at the end
+    robots_built: int = 0  # distinct robots this player ever had
+    # real_env_steps at the end of the step in which the robot count last fell to 0 (None: it never did,
+    # though robots built later may be alive at the end) and in which the last factory was lost (None: never;
+    # factories are never rebuilt, and losing the last one ends the game).
+    last_robot_lost_step: Optional[int] = None
+    last_factory_lost_step: Optional[int] = None
 
 
 @dataclass
@@ -90,6 +104,18 @@ class GameResult:
 
 
 MAX_REJECTED_EXAMPLES = 5  # rejected actions described per player and game
+
+
+class _ReapedChildFilter(logging.Filter):
+    """Drops asyncio's "Unknown child process pid N" warning. When the runner closes an agent's transport at the
+    end of a game, the transport polls (and so reaps) the process, racing asyncio's child watcher thread, which
+    then finds no child and warns; the agent has exited either way."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unknown child process pid")
+
+
+logging.getLogger("asyncio").addFilter(_ReapedChildFilter())
 
 
 def rejected_pairs(before: Dict[str, list], after: Dict[str, list]) -> List[Tuple[str, Any, Any]]:
@@ -127,6 +153,22 @@ class _Tally:
         self.ore: Counter = Counter()
         self.failure: Dict[str, str] = {}
         self.rejected_examples: Dict[str, List[str]] = {}
+        self.robots: Counter = Counter()  # robots alive after the latest step
+        self.robot_ids: Dict[str, set] = {p: set() for p in PLAYERS}
+        self.last_robot_lost: Dict[str, int] = {}
+        self.last_factory_lost: Dict[str, int] = {}
+
+    def count_survivors(self, state: Any, had_factories: Dict[str, int]) -> None:
+        """After a step: note the step at which a side's robots or factories fell to none."""
+        step = int(state.real_env_steps)
+        for player in PLAYERS:
+            units = state.units.get(player, {})
+            if not units and self.robots[player] > 0:
+                self.last_robot_lost[player] = step
+            self.robots[player] = len(units)
+            self.robot_ids[player].update(units)
+            if not state.factories.get(player) and had_factories[player] > 0:
+                self.last_factory_lost[player] = step
 
 
 def _validate_and_count(env_cfg, state, actions_by_type, verbose=1):
@@ -164,6 +206,7 @@ class ArenaEnv(LuxAI_S2):
             out = super().step(actions)
         finally:
             _Tally.active = None
+        self.tally.count_survivors(self.state, had_factories)
         rewards = out[1]
         for player, reward in rewards.items():
             if reward != FAILED_SCORE or player in self.tally.failure:
@@ -216,6 +259,17 @@ class TimedBot(Bot):
             return ""
 
         self.proc.stderr = collect_stderr
+        start_process = self.proc.start
+
+        async def start_with_long_lines() -> None:
+            await start_process()
+            process = getattr(self.proc, "_agent_process", None)
+            if process is not None and process.stdout is not None:
+                # readline() raises on a line longer than the reader's limit, which the runner takes for an
+                # agent that sent nothing; StreamReader has no public setter for it.
+                process.stdout._limit = ANSWER_LIMIT_BYTES
+
+        self.proc.start = start_with_long_lines
         TimedBot.instances.append(self)
 
     async def step(self, obs, step: int, reward: float = 0, info=None):
@@ -344,6 +398,9 @@ def _summarise(env: ArenaEnv, scores: Dict[str, float], bots: Sequence[TimedBot]
             # The engine appends a strain per placed factory and never removes one.
             factories_placed=len(strains),
             rejected_examples=list(tally.rejected_examples.get(player, [])),
+            robots_alive=len(state.units.get(player, {})), robots_built=len(tally.robot_ids[player]),
+            last_robot_lost_step=tally.last_robot_lost.get(player),
+            last_factory_lost_step=tally.last_factory_lost.get(player),
         )
     final = {p: players[p].score for p in PLAYERS}
     return GameResult(seed=seed, config=config, steps=int(state.real_env_steps), winner=decide_winner(final),

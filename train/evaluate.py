@@ -4,8 +4,14 @@
     python train/evaluate.py --opponent /tmp/kits/python/main.py --seeds 0-19 --configs kaggle
     python train/evaluate.py --plot runs/RUN                  # learning curve PNG from a training log
 
-An opponent is the path of any `main.py`, or `heuristic` / `policy`: our own main.py with that unit
-controller. Writes `results.json` (every game) and `results.md` (one table row per opponent and config).
+An opponent is the path of any `main.py`; `heuristic` / `policy`: our own main.py with that unit controller;
+`weights:PATH`: our main.py with other policy weights; or the name of a sparring partner, an independent bot set
+up under `--sparring-dir` (`bot15`, `bot40`, `bot76`, `kit`; see SPARRING_PARTNERS):
+
+    python train/evaluate.py --opponent bot40 --opponent kit --configs kaggle --seeds 0-9
+
+A sparring partner is only played in the configs it supports (the Kaggle-only ones skip NeurIPS games).
+Writes `results.json` (every game) and `results.md` (one table row per opponent and config).
 """
 from __future__ import annotations
 
@@ -38,6 +44,44 @@ from train.arena import (
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FULL_GAME_STEPS = 1000
+SPARRING_DIR = "/tmp/sparring"
+
+
+def sparring_setup_command(sparring_dir: str = SPARRING_DIR) -> str:
+    """The command, run from the project's root, that sets the sparring partners up in `sparring_dir`."""
+    return f"bash ../shared/opponents/setup.sh GITDIRS {sparring_dir}"
+
+
+@dataclass(frozen=True)
+class SparringPartner:
+    """An independent bot, extracted into `<sparring dir>/<name>` by the shared setup script (never committed)."""
+
+    name: str
+    entry: str  # its main.py, relative to its folder
+    configs: Tuple[str, ...]  # the game configs it can play
+    needs: Tuple[str, ...] = ()  # other files it cannot start without (a compiled binary)
+
+    def main_py(self, sparring_dir: str) -> str:
+        return os.path.join(os.path.abspath(sparring_dir), self.name, self.entry)
+
+    def missing(self, sparring_dir: str) -> Optional[str]:
+        """Why it cannot be played from `sparring_dir`, with how to set it up; None when it can."""
+        folder = os.path.join(os.path.abspath(sparring_dir), self.name)
+        for relative in (self.entry,) + self.needs:
+            if not os.path.isfile(os.path.join(folder, relative)):
+                return (f"sparring partner {self.name}: {os.path.join(folder, relative)} not found; set it up "
+                        f"from the project's root with `{sparring_setup_command(sparring_dir)}` "
+                        f"(see ../shared/opponents/README.md)")
+        return None
+
+
+# All but the starter kit were written for the Kaggle 2023 map (48x48) and fail on the 64x64 NeurIPS one.
+SPARRING_PARTNERS: Dict[str, SparringPartner] = {p.name: p for p in (
+    SparringPartner("bot15", "main_quiet.py", ("kaggle",)),  # slow: up to ~1 s a turn late in a game
+    SparringPartner("bot40", "main_stdio.py", ("kaggle",), needs=("build/agent.out",)),
+    SparringPartner("bot76", os.path.join("src", "main.py"), ("kaggle",)),
+    SparringPartner("kit", os.path.join("kits", "python", "main.py"), ("kaggle", "neurips")),
+)}
 # Metric columns a training log may hold, plotted in this order when present.
 CURVE_METRICS = ("eval/finished_rate", "eval/episode_length", "eval/ice_transferred", "eval/factories_alive",
                  "charts/episode_length", "game/ice_transferred", "game/factories_alive", "eval/lichen",
@@ -94,6 +138,9 @@ class Matchup:
     opponent_lichen_mean: float
     factories_alive_mean: float
     factories_alive_share: float  # mean over games of our factories alive at the end / factories placed
+    opponent_factories_alive_mean: float
+    robots_alive_mean: float
+    opponent_robots_alive_mean: float
     games_with_factory: int  # games that ended with at least one of our factories standing
     ice_delivered_mean: float
     ore_delivered_mean: float
@@ -129,6 +176,9 @@ def summarise(games: Iterable[Tuple[str, str, GameResult]]) -> List[Matchup]:
             lichen_mean=_mean([p.lichen for p in mine]), opponent_lichen_mean=_mean([p.lichen for p in theirs]),
             factories_alive_mean=_mean([p.factories_alive for p in mine]),
             factories_alive_share=_mean([p.factories_alive / max(p.factories_placed, 1) for p in mine]),
+            opponent_factories_alive_mean=_mean([p.factories_alive for p in theirs]),
+            robots_alive_mean=_mean([p.robots_alive for p in mine]),
+            opponent_robots_alive_mean=_mean([p.robots_alive for p in theirs]),
             games_with_factory=sum(1 for p in mine if p.factories_alive > 0),
             ice_delivered_mean=_mean([p.ice_delivered for p in mine]),
             ore_delivered_mean=_mean([p.ore_delivered for p in mine]),
@@ -141,7 +191,8 @@ def summarise(games: Iterable[Tuple[str, str, GameResult]]) -> List[Matchup]:
 
 def markdown_table(rows: Sequence[Matchup]) -> str:
     header = ("| opponent | config | games | W/D/L | win rate (95% CI) | reached 1000 | with a factory at the end "
-              "| steps | lichen (opp.) | factories alive (share of placed) | ice / ore delivered | errors "
+              "| steps | lichen (opp.) | factories alive (share of placed; opp.) | robots alive (opp.) "
+              "| ice / ore delivered | errors "
               "| invalid actions | turn mean / max (s) |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in rows:
@@ -150,7 +201,8 @@ def markdown_table(rows: Sequence[Matchup]) -> str:
             f"| {r.win_rate:.2f} ({r.win_ci[0]:.2f}-{r.win_ci[1]:.2f}) | {r.full_games}/{r.games} "
             f"| {r.games_with_factory}/{r.games} | {r.steps_mean:.0f} "
             f"| {r.lichen_mean:.0f} ({r.opponent_lichen_mean:.0f}) "
-            f"| {r.factories_alive_mean:.1f} ({r.factories_alive_share:.2f}) "
+            f"| {r.factories_alive_mean:.1f} ({r.factories_alive_share:.2f}; {r.opponent_factories_alive_mean:.1f}) "
+            f"| {r.robots_alive_mean:.1f} ({r.opponent_robots_alive_mean:.1f}) "
             f"| {r.ice_delivered_mean:.0f} / {r.ore_delivered_mean:.0f} "
             f"| {r.errors} | {r.invalid_actions} | {r.turn_time_mean_s:.3f} / {r.turn_time_max_s:.3f} |"
         )
@@ -175,9 +227,16 @@ def with_weights(agent: str, weights: Optional[str], folder: str, temperature: O
     return agent_with_env(agent, env, folder) if env else agent
 
 
-def resolve_opponent(spec: str, agent: str, scratch: str) -> Tuple[str, str]:
-    """(label, main.py path) of an opponent given as a path, as a unit controller of our own agent, or as
-    `weights:PATH` (our agent with other policy weights)."""
+def resolve_opponent(spec: str, agent: str, scratch: str, sparring_dir: str = SPARRING_DIR) -> Tuple[str, str]:
+    """(label, main.py path) of an opponent given as a path, as a unit controller of our own agent, as
+    `weights:PATH` (our agent with other policy weights) or as a sparring partner's name.
+    Raises FileNotFoundError (with how to set a missing sparring partner up)."""
+    if spec in SPARRING_PARTNERS:
+        partner = SPARRING_PARTNERS[spec]
+        reason = partner.missing(sparring_dir)
+        if reason:
+            raise FileNotFoundError(reason)
+        return spec, partner.main_py(sparring_dir)
     if spec in ("heuristic", "policy"):
         folder = os.path.join(scratch, f"controller_{spec}")
         return f"{spec} controller", agent_with_env(agent, {UNIT_CONTROLLER_ENV: spec}, folder)
@@ -186,11 +245,17 @@ def resolve_opponent(spec: str, agent: str, scratch: str) -> Tuple[str, str]:
         folder = os.path.join(scratch, "weights_%d" % abs(hash(weights)))
         return f"policy {os.path.relpath(os.path.abspath(weights), REPO_ROOT)}", with_weights(agent, weights, folder)
     if not os.path.isfile(spec):
-        raise FileNotFoundError(f"opponent not found: {spec} (a main.py path, 'heuristic', 'policy' or "
-                                f"'weights:PATH')")
+        raise FileNotFoundError(f"opponent not found: {spec} (a main.py path, 'heuristic', 'policy', "
+                                f"'weights:PATH' or a sparring partner: {', '.join(SPARRING_PARTNERS)})")
     folder = os.path.dirname(os.path.abspath(spec))
     label = os.path.join(os.path.basename(os.path.dirname(folder)), os.path.basename(folder))
     return label, os.path.abspath(spec)
+
+
+def opponent_configs(spec: str) -> Tuple[str, ...]:
+    """The game configs an opponent can play: a sparring partner's own list; every config otherwise."""
+    partner = SPARRING_PARTNERS.get(spec)
+    return partner.configs if partner is not None else tuple(GAME_CONFIGS)
 
 
 def _play(task: Tuple[str, str, str, str, int, str, Tuple[float, float]]) -> Tuple[str, str, Dict[str, Any]]:
@@ -210,13 +275,15 @@ def _result_from_dict(data: Dict[str, Any]) -> GameResult:
 def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs: Sequence[str],
              workers: int, out_dir: str, seats: Sequence[str] = PLAYERS,
              timing: Tuple[float, float] = RUNNER_TIMING, log=print, agent_weights: Optional[str] = None,
-             agent_temperature: Optional[float] = None) -> List[Matchup]:
+             agent_temperature: Optional[float] = None, sparring_dir: str = SPARRING_DIR) -> List[Matchup]:
     """Play every (opponent, config, seed, seat) game, write results.json and results.md, return the table.
 
     `seats` are the agent's seats; both by default, so that neither side profits from placing first.
     `agent_weights`: the agent plays the policy in this file (forced: no silent fallback to the heuristic).
     `agent_temperature`: its robots sample at this temperature (0: the most likely action; None: the policy's
     own play temperature).
+    `sparring_dir`: where sparring partners named in `opponents` are set up; each plays only the configs it
+    supports (opponent_configs).
     """
     for config in configs:
         if config not in GAME_CONFIGS:
@@ -225,9 +292,18 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     os.makedirs(out_dir, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="lux_eval_")
     played = with_weights(agent, agent_weights, os.path.join(scratch, "agent"), agent_temperature)
-    resolved = [resolve_opponent(spec, agent, scratch) for spec in opponents]
-    tasks = [(label, seat, played, path, seed, config, timing)
-             for label, path in resolved for config in configs for seed in seeds for seat in seats]
+    resolved = [resolve_opponent(spec, agent, scratch, sparring_dir) for spec in opponents]
+    tasks = []
+    for spec, (label, path) in zip(opponents, resolved):
+        playable = [c for c in configs if c in opponent_configs(spec)]
+        if len(playable) < len(configs):
+            log(f"{label} plays only {', '.join(opponent_configs(spec))}: skipping "
+                f"{', '.join(c for c in configs if c not in playable)}")
+        tasks += [(label, seat, played, path, seed, config, timing)
+                  for config in playable for seed in seeds for seat in seats]
+    if not tasks:
+        raise ValueError("no game to play: no opponent supports the configs asked for")
+    workers = max(1, min(workers, len(tasks)))
     log(f"{len(tasks)} games on {workers} workers -> {out_dir}")
     start = time.time()
     records = []
@@ -330,8 +406,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="the agent's robots sample from softmax(logits / T); 0 takes the most likely action "
                              "(default: the temperature the policy was trained to be played at, from its metadata)")
     parser.add_argument("--opponent", action="append", default=None,
-                        help="main.py path, 'heuristic'/'policy' (our agent with that unit controller), or "
-                             "'weights:PATH' (our agent with those policy weights); repeatable")
+                        help="main.py path, 'heuristic'/'policy' (our agent with that unit controller), "
+                             "'weights:PATH' (our agent with those policy weights), or a sparring partner "
+                             f"({', '.join(SPARRING_PARTNERS)}, set up under --sparring-dir); repeatable")
+    parser.add_argument("--sparring-dir", default=SPARRING_DIR,
+                        help=f"where the sparring partners are set up (`{sparring_setup_command()}`)")
     parser.add_argument("--seeds", default="0-3", help="seed list, e.g. '0-19' or '1,5,9' (each played in both seats)")
     parser.add_argument("--configs", nargs="+", default=list(GAME_CONFIGS), choices=sorted(GAME_CONFIGS))
     parser.add_argument("--seats", nargs="+", default=list(PLAYERS), choices=PLAYERS,
@@ -350,7 +429,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         rows = evaluate(args.agent, args.opponent or ["heuristic"], parse_seeds(args.seeds), args.configs,
                         max(1, args.workers), out, seats=args.seats,
                         timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING,
-                        agent_weights=args.agent_weights, agent_temperature=args.agent_temperature)
+                        agent_weights=args.agent_weights, agent_temperature=args.agent_temperature,
+                        sparring_dir=args.sparring_dir)
     except (FileNotFoundError, ValueError) as exc:  # missing agent or weights, weights for other features
         parser.error(str(exc))
     print(markdown_table(rows))

@@ -22,13 +22,14 @@ from train.evaluate import markdown_table, parse_seeds, plot_learning_curve, rea
 
 # A protocol-speaking agent: bids 0, places one factory with METAL metal and WATER water, then asks that
 # factory to build a light robot (or do FACTORY_ACTION) on the first BUILD_TURNS real steps. With no metal
-# every build is invalid; a FACTORY_ACTION outside 0-2 is malformed; with PLACE false it places nothing.
+# every build is invalid; a FACTORY_ACTION outside 0-2 is malformed; with PLACE false it places nothing. Each
+# answer is padded with PAD spaces (valid JSON still).
 SCRIPTED_AGENT = textwrap.dedent('''
     import json
     import sys
 
     METAL, WATER, BUILD_TURNS, CRASH_AT = {metal}, {water}, {build_turns}, {crash_at}
-    FACTORY_ACTION, PLACE = {factory_action}, {place}
+    FACTORY_ACTION, PLACE, PAD = {factory_action}, {place}, {pad}
     placed = not PLACE
     while True:
         line = sys.stdin.readline()
@@ -49,15 +50,16 @@ SCRIPTED_AGENT = textwrap.dedent('''
         else:
             build = obs["real_env_steps"] < BUILD_TURNS
             out = {{fid: FACTORY_ACTION for fid in obs["factories"][me]}} if build else {{}}
-        print(json.dumps(out), flush=True)
+        print(json.dumps(out) + " " * PAD, flush=True)
 ''')
 
 
-def scripted_agent(folder, metal=150, water=150, build_turns=1, crash_at=-1, factory_action=0, place=True) -> str:
+def scripted_agent(folder, metal=150, water=150, build_turns=1, crash_at=-1, factory_action=0, place=True,
+                   pad=0) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "main.py"
     path.write_text(SCRIPTED_AGENT.format(metal=metal, water=water, build_turns=build_turns, crash_at=crash_at,
-                                          factory_action=factory_action, place=place))
+                                          factory_action=factory_action, place=place, pad=pad))
     return str(path)
 
 
@@ -102,6 +104,36 @@ def test_dig_on_a_factory_is_rejected_each_step_it_stays_queued():
     assert env.tally.invalid["player_0"] == 0
 
 
+def test_the_step_a_side_lost_its_last_robot_is_the_last_time_its_count_fell_to_zero():
+    env = _env_in_game(seed=1)
+    rich = next(iter(env.state.factories["player_1"]))
+    env.step({"player_0": {}, "player_1": {rich: 0}})  # build a light
+    assert env.tally.robots["player_1"] == 1
+    losses = []
+    for _ in range(2):
+        (unit,) = env.state.units["player_1"].values()
+        env.destroy_unit(unit)  # as a collision would (which also takes it off the board's map)
+        env.state.board.units_map[env.state.board.pos_hash(unit.pos)].remove(unit)
+        env.step({"player_0": {}, "player_1": {}})
+        losses.append(int(env.state.real_env_steps))
+        assert env.tally.last_robot_lost["player_1"] == losses[-1]
+        env.step({"player_0": {}, "player_1": {rich: 0}})  # another one
+        env.step({"player_0": {}, "player_1": {}})
+    assert losses == [2, 5]
+    assert env.tally.last_robot_lost["player_1"] == 5  # the second loss, though a robot stands again
+    assert len(env.tally.robot_ids["player_1"]) == 3 and env.tally.robots["player_1"] == 1  # built 3, 1 alive
+    assert "player_0" not in env.tally.last_robot_lost  # it never had a robot
+
+
+def test_an_answer_longer_than_the_runners_line_limit_is_read(tmp_path):
+    # The runner reads answers with a 128 KiB line limit; a longer one would count as an agent error.
+    chatty = scripted_agent(tmp_path / "chatty", pad=300_000)
+    steady = scripted_agent(tmp_path / "steady")
+    result = play_game(chatty, steady, seed=0, config="kaggle", max_episode_length=3)
+    assert result.players["player_0"].errors == 0 and result.players["player_0"].failure is None
+    assert result.steps == 3
+
+
 def test_count_rejected_compares_actions_in_and_out():
     class Team:
         def __init__(self, agent):
@@ -132,6 +164,10 @@ def test_play_game_counts_invalid_actions_through_the_runner(tmp_path):
     assert p0.factories_placed == p1.factories_placed == 1  # a lost factory still counts as placed
     assert result.steps == 31
     assert p0.turns == p1.turns > result.steps and p0.turn_time_max_s >= p0.turn_time_mean_s > 0
+    # The dried-up factory was the last: lost at the game's last step. Only the rich side built a robot.
+    assert (p0.last_factory_lost_step, p1.last_factory_lost_step) == (31, None)
+    assert (p0.robots_alive, p0.robots_built, p1.robots_alive, p1.robots_built) == (0, 0, 1, 1)
+    assert p0.last_robot_lost_step is None and p1.last_robot_lost_step is None
     replay = json.loads((tmp_path / "r.json").read_text())
     assert len(replay["observations"]) == p0.turns + 1
 
