@@ -181,6 +181,38 @@ class TurnView:
         mine = unit.power - self.move_cost_at(unit, x, y)
         return light_in >= mine
 
+    def is_safe(self, unit: Unit, tile: Tile) -> bool:
+        """Whether `unit` may end this step on `tile` (by moving there, or by staying when it stands on it)."""
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        return not self.loses_collision(unit, tile, moving=tile != here)
+
+    def escapes(self, unit: Unit) -> List[Tuple[int, Tile]]:
+        """Safe moves out of danger, best first: (direction, tile) for each move the robot can pay for with a
+        new queue, onto the map, off enemy factories and our factory centres, ending on a safe tile. Our
+        factory tiles come first (nothing can follow a robot there), then tiles nearer our factories."""
+        found = []
+        dist = self.dist_own_factory()
+        for d in (A.UP, A.RIGHT, A.DOWN, A.LEFT):
+            tile = self.step_target(unit, d)
+            if tile is None or tile in self.own_centres:
+                continue
+            if unit.power < self.move_cost_at(unit, tile[0], tile[1]) + unit.cfg.ACTION_QUEUE_POWER_COST:
+                continue
+            if self.loses_collision(unit, tile, moving=True):
+                continue
+            found.append((float(dist[tile[0], tile[1]]), d, tile))
+        return [(d, tile) for _, d, tile in sorted(found)]
+
+    def dodges(self, unit: Unit, tile: Tile) -> Optional[List[Tuple[int, Tile]]]:
+        """None when the robot may end the step on `tile`; else the safe alternatives, best first, as
+        (direction, tile): staying (CENTER) when its own tile is safe, then `escapes`. Empty when nothing is
+        safe. The one safety rule of the heuristic controller and the policy's codec."""
+        if self.is_safe(unit, tile):
+            return None
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        out = [(A.CENTER, here)] if tile != here and self.is_safe(unit, here) else []
+        return out + self.escapes(unit)
+
 
 def view_of(state: GameState, player: str) -> TurnView:
     """The player's TurnView of this state, made on first use and shared afterwards."""

@@ -36,10 +36,13 @@ power). Decoding keeps our own robots from colliding: in the engine any two robo
 same tile collide, our own included, and factory tiles are no exception (`_handle_movement_actions` counts
 the robots per tile after all moves; at most one survives). So each robot reserves the tile it will be on
 next step, and a move into a reserved tile, or onto a robot that has not been confirmed to move away, becomes
-NOOP. Moves are placed in passes, as the heuristic controller does: first each mover tries only its own step
+NOOP. Moves are placed in passes by the move resolver the heuristic controller uses too (`lux.moves`): first each mover tries only its own step
 (waiting for the robot ahead to move on), then walkers (GO_*) blocked that way try the side-steps. Two exceptions
 to "the chosen action is carried out or becomes NOOP": those side-steps, and an idle light (NOOP) standing where
 another robot of ours moves steps aside to a free tile, so that idlers cannot lock a heavy out of its factory.
+And one safety rule, the heuristic controller's (`lux.turn.TurnView.dodges`): a robot whose action would end the
+step where an enemy robot could move and destroy it stays where it is, if that is safe, or steps away to a safe
+tile (our factory first).
 """
 from __future__ import annotations
 
@@ -336,13 +339,14 @@ def _next_tile(ctx: _Context, unit: Unit, action: Optional[int]) -> Tuple[int, i
 
 
 def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Sequence[int],
-           targets: Optional[Targets] = None) -> Dict[str, Queue]:
+           targets: Optional[Targets] = None, safety: bool = True) -> Dict[str, Queue]:
     """Lux action queues for the chosen actions: only the queues that change, with no collisions among ours.
 
     `targets`: the robots' target tiles in `unit_ids` order (`Features.targets`); computed here when not given
     and a GO action is chosen. Robots that cannot pay for a new queue keep theirs and are placed first, then
     robots that stay, then movers in passes (see the module docstring). Our robots not in `unit_ids` also keep
-    their queues.
+    their queues. With `safety`, a robot whose action would end the step where an enemy robot could destroy it
+    stays or steps away instead (`lux.turn.TurnView.dodges`, the heuristic controller's rule).
     """
     chosen = np.asarray(chosen).reshape(-1)
     if len(chosen) != len(unit_ids):
@@ -370,6 +374,18 @@ def decode(state: GameState, player: str, unit_ids: Sequence[str], chosen: Seque
     for unit in free_robots:
         here = (int(unit.pos[0]), int(unit.pos[1]))
         tile = _next_tile(ctx, unit, choice[unit.unit_id])
+        dodges = ctx.view.dodges(unit, tile) if safety else None
+        if dodges:
+            # An enemy robot could destroy it where the chosen action ends the step: stay, or step away.
+            goals.pop(unit.unit_id, None)
+            if dodges[0][0] == A.CENTER:
+                choice[unit.unit_id] = NOOP
+                place(unit, here)
+                continue
+            options = [(MOVE_OF_DIRECTION[d], t) for d, t in dodges]
+            choice[unit.unit_id] = options[0][0]
+            movers.append(Mover(unit.unit_id, here, options[:1], options[1:]))
+            continue
         if tile == here:
             if choice[unit.unit_id] in MOVE_DIRECTION or here in claims.reserved:
                 # A move the engine would reject; or only a robot that cannot change its queue can have taken

@@ -8,8 +8,12 @@ from lux.lichen import WateringMap
 from lux.state import GameState
 from lux.turn import view_of
 
-HEAVIES_PER_FACTORY = 1
-LIGHTS_PER_FACTORY = 4
+HEAVIES_PER_FACTORY = 1  # always rebuilt first
+LIGHTS_PER_FACTORY = 4  # the workforce: rebuilt before anything else is saved for
+# Beyond that: a second heavy per factory (it beats any light on our lichen and mines a second ice tile), then
+# more lights, up to these.
+MAX_HEAVIES_PER_FACTORY = 2
+MAX_LIGHTS_PER_FACTORY = 10
 POWER_RESERVE = 100  # left in the factory after building a light, for robots to pick up
 WATER_RESERVE = 150  # water kept in stock before any watering (150 steps of upkeep)
 ENDGAME_STEPS = 100  # near the end, any water beyond the remaining upkeep can go to lichen
@@ -32,16 +36,22 @@ def factory_actions(state: GameState, player: str, allow_watering: bool = True,
     steps_left = cfg.max_episode_length - state.real_env_steps
     actions: Dict[str, int] = {}
     watering: Optional[WateringMap] = None  # built on first need
+    n = len(factories)
     for fid, f in factories.items():
         # A robot on the centre, or moving onto it, would collide with the new one.
         centre_free = (int(f.pos[0]), int(f.pos[1])) not in occupied
-        if centre_free and n_heavy < HEAVIES_PER_FACTORY * len(factories) and \
-                f.cargo.metal >= heavy.METAL_COST and f.power >= heavy.POWER_COST:
+        can_heavy = centre_free and f.cargo.metal >= heavy.METAL_COST and f.power >= heavy.POWER_COST
+        can_light = centre_free and f.cargo.metal >= light.METAL_COST and \
+            f.power >= light.POWER_COST + POWER_RESERVE
+        # Lost robots are replaced first; then metal is saved for a second heavy, then spent on more lights.
+        if can_heavy and (n_heavy < HEAVIES_PER_FACTORY * n or
+                          (n_light >= LIGHTS_PER_FACTORY * n and n_heavy < MAX_HEAVIES_PER_FACTORY * n)):
             actions[fid] = BUILD_HEAVY
             n_heavy += 1
             continue
-        if centre_free and n_light < LIGHTS_PER_FACTORY * len(factories) and \
-                f.cargo.metal >= light.METAL_COST and f.power >= light.POWER_COST + POWER_RESERVE:
+        saving_for_heavy = n_heavy < MAX_HEAVIES_PER_FACTORY * n and f.cargo.metal < heavy.METAL_COST
+        if can_light and (n_light < LIGHTS_PER_FACTORY * n or
+                          (not saving_for_heavy and n_light < MAX_LIGHTS_PER_FACTORY * n)):
             actions[fid] = BUILD_LIGHT
             n_light += 1
             continue

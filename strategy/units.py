@@ -22,6 +22,7 @@ from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.state import Board, Factory, GameState, Unit
+from lux.tactics import interceptors, raid_tiles
 from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
@@ -31,6 +32,9 @@ THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 # Home metal from which lights clear rubble near home instead of mining ore: the price of a heavy. Measured in
 # 88 in-process games against the same controller mining ore throughout (docs/results/rubble_heuristic.md).
 RUBBLE_METAL = 100
+HEAVY_ORE_WATER = 500  # home water from which a heavy mines ore while home metal is below HEAVY_ORE_METAL
+HEAVY_ORE_METAL = 50
+RAID_POWER = 30  # power a light keeps for digging on top of the walk home before it is sent raiding
 
 
 class HeuristicUnitController:
@@ -38,10 +42,17 @@ class HeuristicUnitController:
     factory that built it, even when its walk to the ice passes nearer another one). One instance may play both
     seats and any number of games in a row: a step earlier than the last one seen starts a new game."""
 
-    def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL) -> None:
+    def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL, safety: bool = True, defence: bool = True,
+                 raids: bool = True) -> None:
         # Lights whose home holds at least this much metal clear rubble near it instead of mining more ore
         # (None: never; they clear rubble only when no ore tile is free, the controller before RUBBLE_METAL).
         self.rubble_metal = rubble_metal
+        # Robots do not end a step where an enemy robot could move and destroy them (`TurnView.dodges`).
+        self.safety = safety
+        # Robots step onto enemy robots on our lichen when they win that collision (`lux.tactics.interceptors`).
+        self.defence = defence
+        # Late in the game, lights with power to spare dig the enemy's lichen (`lux.tactics.raid_tiles`).
+        self.raids = raids
         # Read by whoever encodes the policy's features for the same games (imitation: they must agree on homes).
         self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
@@ -68,9 +79,27 @@ class HeuristicUnitController:
         home_ids = self.homes.update(state, player)
         # The tiles each robot is sent to: the policy's features point at the same ones.
         claimed = target_tiles(state, player, units, home_ids)
-        for i, (unit, home) in enumerate(zip(units, home_factories(state, player, units, home_ids))):
+        homes = home_factories(state, player, units, home_ids)
+        # A heavy whose home runs low on water keeps bringing ice rather than hunting.
+        hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
+        hunts = interceptors(view, hunters) if self.defence else {}
+        raids: Dict[str, Tile] = {}
+        if self.raids:
+            raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
+                       and u.cargo.ice + u.cargo.ore == 0
+                       and u.power >= RAID_POWER + home.distance_to(u.pos) * (u.cfg.MOVE_COST + 2)]
+            raids = raid_tiles(view, raiders)
+        for i, (unit, home) in enumerate(zip(units, homes)):
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
-            plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles)
+            if unit.unit_id in hunts:
+                # Step onto the intruder (lux.tactics: this robot wins that collision).
+                self._goals[unit.unit_id] = hunts[unit.unit_id]
+                plans[unit.unit_id] = A.move(A.direction_to(unit.pos, np.array(hunts[unit.unit_id])))
+            elif unit.unit_id in raids:
+                here = (int(unit.pos[0]), int(unit.pos[1]))
+                plans[unit.unit_id] = self._go_dig(unit, here, raids[unit.unit_id])
+            else:
+                plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(view, units, plans)
         return plans
@@ -90,19 +119,27 @@ class HeuristicUnitController:
         for unit in units:
             here = (int(unit.pos[0]), int(unit.pos[1]))
             action = plans[unit.unit_id]
-            if not (action[0] == A.MOVE and action[1] != A.CENTER):
+            moving = action[0] == A.MOVE and action[1] != A.CENTER
+            legal = [(d, (here[0] + _DELTAS[d][0], here[1] + _DELTAS[d][1]))
+                     for d in self._move_options(view, unit, action[1])] if moving else []
+            first = [o for o in legal[:1] if o[1] not in view.own_centres]
+            side = [o for o in legal[1:] if o[1] not in view.own_centres]
+            dodges = view.dodges(unit, first[0][1] if first else here) if self.safety else None
+            if dodges and dodges[0][0] == A.CENTER:
+                # An enemy robot could destroy it on the tile it was moving to, not where it stands: stay.
+                plans[unit.unit_id] = _stay(unit)
                 claims.place(unit.unit_id, here, here)
                 continue
-            legal = [(d, (here[0] + _DELTAS[d][0], here[1] + _DELTAS[d][1]))
-                     for d in self._move_options(view, unit, action[1])]
-            movers.append(Mover(unit.unit_id, here,
-                                [o for o in legal[:1] if o[1] not in view.own_centres],
-                                [o for o in legal[1:] if o[1] not in view.own_centres]))
+            if dodges:
+                # An enemy robot could destroy it where it was going to end the step: step away.
+                moving, first, side = True, dodges[:1], dodges[1:]
+            if not moving:
+                claims.place(unit.unit_id, here, here)
+                continue
+            movers.append(Mover(unit.unit_id, here, first, side))
         for uid, direction in place_movers(claims, movers).items():
-            if direction is None:
-                plans[uid] = [A.RECHARGE, 0, 0, view.state.units[view.player][uid].cfg.BATTERY_CAPACITY, 0, 1]
-            else:
-                plans[uid] = A.move(direction)
+            unit = view.state.units[view.player][uid]
+            plans[uid] = _stay(unit) if direction is None else A.move(direction)
 
     # -- planning ---------------------------------------------------------------------------------------------
 
@@ -112,8 +149,16 @@ class HeuristicUnitController:
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
         on_home = dist_home == 0
-        resource = A.ICE if unit.is_heavy or home.cargo.water < LOW_WATER else A.ORE
         carried = unit.cargo.ice + unit.cargo.ore
+        resource = A.ICE if unit.is_heavy or home.cargo.water < LOW_WATER else A.ORE
+        heavy_clears_rubble = False
+        if unit.is_heavy and home.cargo.water >= HEAVY_ORE_WATER:
+            if home.cargo.metal < HEAVY_ORE_METAL and tiles["ore"] is not None:
+                # Water piling up at home while metal runs out (lights lost, none left to mine ore).
+                resource = A.ORE
+            elif tiles["rubble"] is not None and carried == 0:
+                # Water enough for now: room for lichen. A heavy digs rubble ten times as fast as a light.
+                heavy_clears_rubble = True
         # Power to walk home on flat ground, plus a margin of a few digs.
         power_to_return = dist_home * (cfg.MOVE_COST + 2) + 3 * cfg.DIG_COST + cfg.ACTION_QUEUE_POWER_COST
 
@@ -140,7 +185,9 @@ class HeuristicUnitController:
             self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
             return A.move(A.direction_to(unit.pos, goal))
 
-        # Only lights are sent for ore, so this is a light.
+        if heavy_clears_rubble:
+            return self._go_dig(unit, here, tiles["rubble"])
+        # Heavies mine ore only while home metal is low, so a robot clearing rubble here is a light.
         if self.rubble_metal is not None and resource == A.ORE and home.cargo.metal >= self.rubble_metal \
                 and tiles["rubble"] is not None:
             return self._go_dig(unit, here, tiles["rubble"])
@@ -208,6 +255,11 @@ class HeuristicUnitController:
                 queue = [action]
             out[unit.unit_id] = queue
         return out
+
+
+def _stay(unit: Unit) -> List[int]:
+    """The plan of a robot that stays where it is this step."""
+    return [A.RECHARGE, 0, 0, unit.cfg.BATTERY_CAPACITY, 0, 1]
 
 
 def _digs_needed(board: Board, unit: Unit) -> int:

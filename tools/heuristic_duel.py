@@ -38,8 +38,23 @@ from strategy.units import HeuristicUnitController  # noqa: E402
 from tools.lichen_report import play_report  # noqa: E402
 from train.evaluate import parse_seeds  # noqa: E402
 
-# seed, config, A's seat, A's and B's setting, steps, A through the codec, A's policy (an ONNX path) or None
-Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str]]
+# seed, config, A's seat, A's and B's setting, steps, A through the codec, A's policy (an ONNX path) or None,
+# the opponent-aware rules A and B play without
+Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str], Tuple[str, ...], Tuple[str, ...]]
+RULES = ("safety", "defence", "raids")  # HeuristicUnitController's switches for its opponent-aware rules
+
+
+def rules_arg(text: str) -> Tuple[str, ...]:
+    """A comma-separated list of RULES ('' for none)."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in RULES]
+    if unknown:
+        raise argparse.ArgumentTypeError("unknown rule(s) %s; known: %s" % (", ".join(unknown), ", ".join(RULES)))
+    return names
+
+
+def controller(rubble_metal: Optional[int], without: Tuple[str, ...]) -> HeuristicUnitController:
+    return HeuristicUnitController(rubble_metal=rubble_metal, **{name: name not in without for name in RULES})
 
 
 def rubble_metal_arg(text: str) -> Optional[int]:
@@ -54,13 +69,13 @@ def rubble_metal_arg(text: str) -> Optional[int]:
 
 def play(game: Game) -> Dict[str, object]:
     """One game; side A's figures and side B's."""
-    seed, config, seat, metal_a, metal_b, steps, through_codec, policy = game
+    seed, config, seat, metal_a, metal_b, steps, through_codec, policy, without_a, without_b = game
     other = opponent(seat)
-    b = HeuristicUnitController(rubble_metal=metal_b)
+    b = controller(metal_b, without_b)
     if policy:
         side_a = policy_robots(policy)
     else:
-        a = HeuristicUnitController(rubble_metal=metal_a)
+        a = controller(metal_a, without_a)
         side_a = through_policy_codec(a) if through_codec else a.act
     reports = play_report({seat: side_a, other: b.act},
                           {seat: "A", other: "B"}, seed, config == "kaggle", steps)
@@ -130,6 +145,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="side A plays its plans through the policy's action codec (a perfect imitation)")
     parser.add_argument("--a-policy", metavar="ONNX",
                         help="side A's robots are driven by this exported policy (--rubble-metal is then unused)")
+    parser.add_argument("--a-without", type=rules_arg, default=(), metavar="RULES",
+                        help="side A's controller plays without these opponent-aware rules (comma-separated: %s)"
+                        % ", ".join(RULES))
+    parser.add_argument("--b-without", type=rules_arg, default=(), metavar="RULES",
+                        help="the same for side B")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
@@ -143,8 +163,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             policy_robots(args.a_policy)  # a missing or stale policy fails here, not in every worker
         except (OSError, ValueError) as exc:
             parser.error(str(exc))
-    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec, args.a_policy)
-             for c in args.configs for s in seeds for p in PLAYERS]
+    games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec, args.a_policy,
+              args.a_without, args.b_without) for c in args.configs for s in seeds for p in PLAYERS]
     with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
         rows = pool.map(play, games)
     print("| seed | config | A's seat | winner | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
@@ -156,7 +176,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print()
     side_a = ("policy %s" % args.a_policy if args.a_policy else "rubble_metal=%s%s" % (
         args.rubble_metal, ", through the policy's codec" if args.a_through_codec else ""))
-    print("A: %s, B: rubble_metal=%s" % (side_a, args.against_rubble_metal))
+    print("A: %s%s, B: rubble_metal=%s%s" % (
+        side_a, "" if not args.a_without else ", without " + "+".join(args.a_without), args.against_rubble_metal,
+        "" if not args.b_without else ", without " + "+".join(args.b_without)))
     print()
     print("| config | games | A's W/D/L | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
           "| factories lost A (B) |")
