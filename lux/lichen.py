@@ -14,11 +14,12 @@ from typing import List, Set, Tuple
 
 import numpy as np
 
+from .actions import DIRECTION_STEPS
 from .state import Board, Factory
 
 # Offsets of the seed tiles from the factory centre.
 _SEEDS = [(0, -2), (-1, -2), (1, -2), (0, 2), (-1, 2), (1, 2), (2, 0), (2, -1), (2, 1), (-2, 0), (-2, -1), (-2, 1)]
-_STEPS = ((0, -1), (1, 0), (0, 1), (-1, 0))
+_STEPS = DIRECTION_STEPS[1:]  # the four moves
 
 
 class WateringMap:

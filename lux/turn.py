@@ -25,7 +25,7 @@ from .rules import move_power
 from .state import Factory, GameState, Unit, opponent
 
 Tile = Tuple[int, int]
-DELTAS = [(int(dx), int(dy)) for dx, dy in A.DIRECTION_DELTAS]  # plain ints, indexed by direction
+DELTAS = A.DIRECTION_STEPS
 NO_ROBOT = -1  # in the reach maps: no enemy robot of that weight can be there
 
 

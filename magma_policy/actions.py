@@ -36,13 +36,13 @@ power). Decoding keeps our own robots from colliding: in the engine any two robo
 same tile collide, our own included, and factory tiles are no exception (`_handle_movement_actions` counts
 the robots per tile after all moves; at most one survives). So each robot reserves the tile it will be on
 next step, and a move into a reserved tile, or onto a robot that has not been confirmed to move away, becomes
-NOOP. Moves are placed in passes by the move resolver the heuristic controller uses too (`lux.moves`): first each mover tries only its own step
-(waiting for the robot ahead to move on), then walkers (GO_*) blocked that way try the side-steps. Two exceptions
-to "the chosen action is carried out or becomes NOOP": those side-steps, and an idle light (NOOP) standing where
-another robot of ours moves steps aside to a free tile, so that idlers cannot lock a heavy out of its factory.
-And one safety rule, the heuristic controller's (`lux.turn.TurnView.dodges`): a robot whose action would end the
-step where an enemy robot could move and destroy it stays where it is, if that is safe, or steps away to a safe
-tile (our factory first).
+NOOP. Moves are placed in passes by the move resolver the heuristic controller uses too (`lux.moves`): first
+each mover tries only its own step (waiting for the robot ahead to move on), then walkers (GO_*) blocked that way
+try the side-steps. Three exceptions to "the chosen action is carried out or becomes NOOP": those side-steps; an
+idle light (NOOP) standing where another robot of ours moves steps aside to a free tile, so that idlers cannot
+lock a heavy out of its factory; and the heuristic controller's safety rule (`lux.turn.TurnView.dodges`): a
+robot whose action would end the step where an enemy robot could move and destroy it stays where it is, if that
+is safe, or steps away to a safe tile (our factory first).
 """
 from __future__ import annotations
 
@@ -73,8 +73,7 @@ MAX_RUN = 20  # longest move or dig run queued at once (the engine's queue holds
 Queue = List[List[int]]
 Tile = Tuple[int, int]
 Targets = Dict[str, List[Optional[Tile]]]  # lux.resources.target_tiles' result: per kind, one tile per robot
-_DELTAS = [(d, (int(A.DIRECTION_DELTAS[d][0]), int(A.DIRECTION_DELTAS[d][1])))
-           for d in (A.CENTER, A.UP, A.RIGHT, A.DOWN, A.LEFT)]
+_DELTAS = list(enumerate(A.DIRECTION_STEPS))  # (direction, (dx, dy)), CENTER first
 
 
 class _Context:

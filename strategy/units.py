@@ -26,7 +26,7 @@ from lux.tactics import interceptors, raid_tiles
 from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
-_DELTAS = [(int(dx), int(dy)) for dx, dy in A.DIRECTION_DELTAS]  # plain ints: cheaper than numpy per robot
+_DELTAS = A.DIRECTION_STEPS
 LOW_WATER = 100  # below this, lights mine ice too
 THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 # Home metal from which lights clear rubble near home instead of mining ore: the price of a heavy. Measured in

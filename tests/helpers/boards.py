@@ -22,6 +22,13 @@ def robot(pos: Tuple[int, int], unit_type: str = "HEAVY", power: int = 1000, ice
             "cargo": {"ice": ice, "ore": ore, "water": 0, "metal": 0}, "action_queue": [list(q) for q in queue]}
 
 
+def enemy_robot(pos: Tuple[int, int], unit_type: str = "LIGHT", power: int = 100) -> Dict[str, Any]:
+    """A robot of player_1 (for `observation`'s enemy_units)."""
+    r = robot(pos, unit_type, power=power)
+    r["team_id"] = 1
+    return r
+
+
 def factory(pos: Tuple[int, int], power: int = 1000, water: int = 100, metal: int = 0) -> Dict[str, Any]:
     return {"team_id": 0, "strain_id": 0, "pos": list(pos), "power": power,
             "cargo": {"ice": 0, "ore": 0, "water": water, "metal": metal}}

@@ -4,12 +4,7 @@ from lux.state import GameState
 from lux.tactics import RAID_FROM_STEP, beats, interceptors, lichen_intruders, raid_tiles
 from lux.turn import view_of
 from tests.helpers import boards
-
-
-def _enemy(pos, unit_type="LIGHT", power=50):
-    r = boards.robot(pos, unit_type, power=power)
-    r["team_id"] = 1
-    return r
+from tests.helpers.boards import enemy_robot as enemy
 
 
 def _state(units, enemy_units, step=10, our_lichen=(), their_lichen=()):
@@ -23,14 +18,14 @@ def _state(units, enemy_units, step=10, our_lichen=(), their_lichen=()):
 
 
 def test_intruders_are_enemy_robots_on_our_lichen_or_next_to_our_factory():
-    state = _state({}, {"unit_7": _enemy((6, 6)), "unit_8": _enemy((4, 2)), "unit_9": _enemy((12, 12))},
+    state = _state({}, {"unit_7": enemy((6, 6)), "unit_8": enemy((4, 2)), "unit_9": enemy((12, 12))},
                    our_lichen=[(6, 6)])
     assert [u.unit_id for u in lichen_intruders(view_of(state, "player_0"))] == ["unit_7", "unit_8"]
 
 
 def test_who_beats_whom():
     state = _state({"h": boards.robot((5, 5), "HEAVY", 100), "l": boards.robot((5, 6), "LIGHT", 100)},
-                   {"e": _enemy((6, 6), "LIGHT", 50), "f": _enemy((6, 7), "HEAVY", 3000)})
+                   {"e": enemy((6, 6), "LIGHT", 50), "f": enemy((6, 7), "HEAVY", 3000)})
     ours, theirs = state.units["player_0"], state.units["player_1"]
     assert beats(ours["h"], theirs["e"]) and beats(ours["l"], theirs["e"])
     assert not beats(ours["l"], theirs["f"]) and not beats(ours["h"], theirs["f"])
@@ -39,7 +34,7 @@ def test_who_beats_whom():
 def test_the_nearest_robot_that_wins_goes_for_the_intruder():
     state = _state({"unit_1": boards.robot((6, 9), "LIGHT", 150), "unit_2": boards.robot((6, 8), "LIGHT", 20),
                     "unit_3": boards.robot((15, 15), "LIGHT", 150)},
-                   {"unit_9": _enemy((6, 6), "LIGHT", 30)}, our_lichen=[(6, 6)])
+                   {"unit_9": enemy((6, 6), "LIGHT", 30)}, our_lichen=[(6, 6)])
     view = view_of(state, "player_0")
     # unit_2 is nearer but has too little power to win; unit_3 is out of range.
     assert interceptors(view, view.own_units) == {"unit_1": (6, 6)}

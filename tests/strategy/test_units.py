@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 from lux import actions as A
+from lux.config import GameConfig
+from lux.state import GameState
+from strategy.units import HeuristicUnitController
 from tests.game import KAGGLE, NEURIPS, ActionCounter, play_to_end
+from tests.helpers import boards
+from tests.helpers.boards import enemy_robot as enemy
 
 
 def next_tile(unit, queue):
@@ -154,10 +159,6 @@ def test_a_light_clears_rubble_once_home_has_the_metal_for_a_heavy():
 
 
 def _one_turn_state(units, enemy_units, lichen=()):
-    from lux.config import GameConfig
-    from lux.state import GameState
-    from tests.helpers import boards
-
     board = boards.empty_board(16)
     board["ore"][6, 2] = 10
     for tile in lichen:
@@ -167,33 +168,19 @@ def _one_turn_state(units, enemy_units, lichen=()):
     return GameState.from_obs(obs, GameConfig(map_size=16))
 
 
-def _enemy(pos, unit_type="LIGHT", power=100):
-    from tests.helpers import boards
-
-    r = boards.robot(pos, unit_type, power=power)
-    r["team_id"] = 1
-    return r
-
-
 def test_a_threatened_miner_steps_away_and_comes_back_when_safe():
-    from strategy.units import HeuristicUnitController
-    from tests.helpers import boards
-
     miner = {"unit_1": boards.robot((6, 2), "LIGHT", power=140)}
-    threatened = _one_turn_state(miner, {"unit_9": _enemy((7, 2))})
+    threatened = _one_turn_state(miner, {"unit_9": enemy((7, 2))})
     plan = HeuristicUnitController().plan(threatened, "player_0")["unit_1"]
     assert plan[0] == A.MOVE and plan[1] != A.RIGHT  # away from the enemy light, not into it
     blind = HeuristicUnitController(safety=False).plan(threatened, "player_0")["unit_1"]
     assert blind[0] == A.DIG  # without the rule it keeps digging where it can be destroyed
-    calm = _one_turn_state(miner, {"unit_9": _enemy((12, 12))})
+    calm = _one_turn_state(miner, {"unit_9": enemy((12, 12))})
     assert HeuristicUnitController().plan(calm, "player_0")["unit_1"][0] == A.DIG
 
 
 def test_a_robot_steps_onto_an_enemy_light_on_our_lichen():
-    from strategy.units import HeuristicUnitController
-    from tests.helpers import boards
-
     state = _one_turn_state({"unit_1": boards.robot((6, 4), "HEAVY", power=1000)},
-                            {"unit_9": _enemy((6, 6), power=20)}, lichen=[(6, 6)])
+                            {"unit_9": enemy((6, 6), power=20)}, lichen=[(6, 6)])
     assert HeuristicUnitController().plan(state, "player_0")["unit_1"] == A.move(A.DOWN)
     assert HeuristicUnitController(defence=False).plan(state, "player_0")["unit_1"] != A.move(A.DOWN)
