@@ -109,3 +109,29 @@ def test_watering_in_the_last_steps_never_starves_a_factory_in_the_engine():
     for player, ids in alive.items():
         assert set(env.state.factories[player]) == ids
         assert all(f.cargo.water >= 0 for f in env.state.factories[player].values())
+
+
+def robots(lights, heavies):
+    out = {}
+    for i in range(lights + heavies):
+        uid = "unit_%d" % (10 + i)
+        out.update(light_at((0, i), uid))
+        if i >= lights:
+            out[uid]["unit_type"] = "HEAVY"
+    return out
+
+
+def test_lost_robots_are_rebuilt_then_metal_is_saved_for_a_second_heavy_then_spent_on_lights():
+    # Below the workforce (LIGHTS_PER_FACTORY lights): a light whenever one can be paid.
+    few = robots(F.LIGHTS_PER_FACTORY - 1, 1)
+    assert factory_actions(make_state(metal=20, power=1000, units=few), "player_0") == {"factory_0": BUILD_LIGHT}
+    # A full workforce and one heavy: metal is saved for the second heavy, which is built once it is there.
+    full = robots(F.LIGHTS_PER_FACTORY, 1)
+    assert factory_actions(make_state(metal=60, power=1000, units=full), "player_0") == {}
+    assert factory_actions(make_state(metal=100, power=1000, units=full), "player_0") == {"factory_0": BUILD_HEAVY}
+    # With the heavies there, more lights, up to MAX_LIGHTS_PER_FACTORY.
+    two_heavies = robots(F.LIGHTS_PER_FACTORY, F.MAX_HEAVIES_PER_FACTORY)
+    assert factory_actions(make_state(metal=20, power=1000, units=two_heavies), "player_0") == {
+        "factory_0": BUILD_LIGHT}
+    crowded = robots(F.MAX_LIGHTS_PER_FACTORY, F.MAX_HEAVIES_PER_FACTORY)
+    assert factory_actions(make_state(metal=500, power=5000, units=crowded), "player_0") == {}
