@@ -4,9 +4,13 @@
                by a cheap scripted policy (random moves), factories building robots
   rollouts     the trainer's env steps/s while collecting (encode, batched forward, decode, rewards)
   overall      the trainer's env steps/s including the PPO update
+  --env-backend ray   the same training again with the envs on Ray actors (train.workers.RayEnvPool), then
+               once more on the subprocess pool: the two pools' figures side by side
+               (--ray-address: a running cluster; default: Ray starts on this machine)
   --profile    where one rollout's time goes (engine, features and masks, forward, decoding, rewards)
 Usage: python benchmarks/trainer_throughput.py [--preset basic --num-workers 2 --num-envs 16 --num-steps 128
-       --updates 2 --profile]   (network size and PPO settings come from the preset; the options here override them)
+       --updates 2 --env-backend ray --profile]   (network size and PPO settings come from the preset; the options
+       here override them)
 """
 from __future__ import annotations
 
@@ -58,20 +62,21 @@ def raw_engine_sps(processes: int, envs_per_process: int, steps: int) -> float:
     return sum(n for n, _ in results) / max(t for _, t in results)
 
 
-def trainer_sps(args: argparse.Namespace) -> dict:
+def trainer_sps(args: argparse.Namespace, backend: str = "subprocess", announce: bool = True) -> dict:
     from train.config import PRESETS, TrainConfig
     from train.run import Trainer
 
     values = dict(PRESETS[args.preset])
     values.update(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
                   total_timesteps=args.num_envs * args.num_steps * args.updates, eval_every=0, export_onnx=False,
-                  torch_threads=args.torch_threads)
+                  torch_threads=args.torch_threads, env_backend=backend, ray_address=args.ray_address)
     for name in ("update_epochs", "num_minibatches"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     cfg = TrainConfig.from_dict(values)
-    print("trainer config: preset %s, net %d channels x %d blocks, %d epochs x %d minibatches"
-          % (args.preset, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches), flush=True)
+    if announce:
+        print("trainer config: preset %s, net %d channels x %d blocks, %d epochs x %d minibatches"
+              % (args.preset, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches), flush=True)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(cfg, run_dir, progress=False)
         start = time.perf_counter()
@@ -135,6 +140,10 @@ def main() -> None:
     parser.add_argument("--update-epochs", type=int, default=None, help="override the preset's")
     parser.add_argument("--num-minibatches", type=int, default=None, help="override the preset's")
     parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--env-backend", choices=("subprocess", "ray"), default="subprocess",
+                        help="ray: also train with the envs on Ray actors and print both pools' figures")
+    parser.add_argument("--ray-address", default=None, help="with --env-backend ray: a running Ray cluster "
+                        "(auto, HOST:6379); default: Ray starts on this machine")
     parser.add_argument("--engine-steps", type=int, default=200, help="steps per env for the raw engine figure")
     parser.add_argument("--profile", action="store_true",
                         help="also profile one rollout in this process and print where its time goes")
@@ -152,11 +161,29 @@ def main() -> None:
     print("raw engine:  %.1f env steps/s (%d processes x %d envs, validation off, random-move robots)"
           % (raw, max(args.num_workers, 1), envs_per_process), flush=True)
     t = trainer_sps(args)
-    print("trainer:     %.1f env steps/s in rollouts, %.1f overall (%d workers, %d envs x %d steps, %d updates; "
-          "last PPO update %.1f s)" % (t["rollout_sps"], t["overall_sps"], args.num_workers, args.num_envs,
-                                       args.num_steps, args.updates, t["update_seconds"]))
+    line = ("%.1f env steps/s in rollouts, %.1f overall (%d %s, %d envs x %d steps, %d updates; last PPO update "
+            "%.1f s)")
+    print("trainer:     " + line % (t["rollout_sps"], t["overall_sps"], args.num_workers, "workers", args.num_envs,
+                                    args.num_steps, args.updates, t["update_seconds"]), flush=True)
     print("ratio:       rollouts %.0f%% of raw engine, overall %.0f%%"
-          % (100 * t["rollout_sps"] / raw, 100 * t["overall_sps"] / raw))
+          % (100 * t["rollout_sps"] / raw, 100 * t["overall_sps"] / raw), flush=True)
+    if args.env_backend == "ray":
+        from train.workers import connect_ray
+
+        # Ray is started (or joined) before the clock runs, as a long training run would have it.
+        connect_ray(args.ray_address, args.num_workers)
+        r = trainer_sps(args, "ray", announce=False)
+        # The subprocess pool once more after the Ray pool: the two subprocess runs bracket the Ray run, so a
+        # change of the machine's load in between shows, and the ratio is taken against their mean.
+        w = trainer_sps(args, "subprocess", announce=False)
+        print("ray pool:    " + line % (r["rollout_sps"], r["overall_sps"], args.num_workers, "actors", args.num_envs,
+                                        args.num_steps, args.updates, r["update_seconds"]))
+        print("subprocess:  " + line % (w["rollout_sps"], w["overall_sps"], args.num_workers, "workers",
+                                        args.num_envs, args.num_steps, args.updates, w["update_seconds"])
+              + ", again after the Ray pool")
+        rollouts, overall = (t["rollout_sps"] + w["rollout_sps"]) / 2, (t["overall_sps"] + w["overall_sps"]) / 2
+        print("ray/subproc: rollouts %.0f%% of the subprocess pool's (mean of its two runs), overall %.0f%%"
+              % (100 * r["rollout_sps"] / rollouts, 100 * r["overall_sps"] / overall))
     if args.profile:
         profile_rollout(args)
 

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from train.separation import GROUPINGS, MODES
 
 OPPONENTS = ("selfplay", "heuristic", "checkpoints")
+ENV_BACKENDS = ("subprocess", "ray")
 DEVICES = ("cpu", "cuda")
 
 
@@ -40,6 +41,8 @@ class TrainConfig:
     total_timesteps: int = 102_400  # env steps (summed over envs) to train for
     # -- environments --------------------------------------------------------------------------------------------
     num_workers: int = 2  # env worker processes (0: run the envs in the learner's process)
+    env_backend: str = "subprocess"  # where the env workers run: subprocess (here) | ray (one Ray actor per worker)
+    ray_address: Optional[str] = None  # env_backend=ray: the cluster to join (auto, HOST:6379); none: start Ray here
     num_envs: int = 16  # parallel games, spread over the workers
     num_steps: int = 256  # steps per env per rollout (rollout = num_envs * num_steps env steps)
     kaggle_ratio: float = 1.0  # share of games on the Kaggle config (48 map, 2-5 factories); rest NeurIPS
@@ -121,6 +124,10 @@ class TrainConfig:
         need(self.num_envs >= 1, "num_envs must be >= 1, got %d" % self.num_envs)
         need(self.num_steps >= 1, "num_steps must be >= 1, got %d" % self.num_steps)
         need(self.num_workers >= 0, "num_workers must be >= 0, got %d" % self.num_workers)
+        need(self.env_backend in ENV_BACKENDS,
+             "env_backend must be one of %s, got %r" % (", ".join(ENV_BACKENDS), self.env_backend))
+        need(self.env_backend != "ray" or self.num_workers >= 1,
+             "env_backend=ray needs num_workers >= 1 (the number of Ray actors), got %d" % self.num_workers)
         need(self.torch_threads >= 1, "torch_threads must be >= 1, got %d" % self.torch_threads)
         need(self.update_threads >= 1, "update_threads must be >= 1, got %d" % self.update_threads)
         need(self.total_timesteps >= 1, "total_timesteps must be >= 1, got %d" % self.total_timesteps)
@@ -209,6 +216,10 @@ def _parse_optional_float(text: str) -> Optional[float]:
     return None if text.strip().lower() in ("none", "") else float(text)
 
 
+def _parse_optional_str(text: str) -> Optional[str]:
+    return None if text.strip().lower() in ("none", "") else text
+
+
 def _parse_int_list(text: str) -> List[int]:
     try:
         return [int(x) for x in text.split(",") if x.strip()]
@@ -280,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.update(type=float)
         elif f.name == "target_kl":
             kwargs.update(type=_parse_optional_float)
+        elif f.name == "env_backend":
+            kwargs.update(type=str, choices=ENV_BACKENDS)
+        elif f.name == "ray_address":
+            kwargs.update(type=_parse_optional_str, metavar="ADDRESS")
         elif f.name == "eval_seeds":
             kwargs.update(type=_parse_int_list, metavar="S1,S2,...")
         else:

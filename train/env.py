@@ -2,12 +2,13 @@
 
 `LuxGame` hides the setup phase: `reset` bids, places every factory with strategy/ for both seats and returns
 the state at real step 0. `step` takes the robots' action queues of both players, adds the factory actions
-(strategy.factories, watering only when allowed) and advances the engine by one step.
+(strategy.factories, watering only when allowed) and advances the engine by one step. A caller may replace the
+bidding, the placement or the factory actions with its own functions (`bidder`, `placer`, `factory_policy`).
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -30,11 +31,25 @@ def make_engine(game: Dict[str, int], max_episode_length: int) -> Any:
                     **game)
 
 
+# The setup and factory decisions LuxGame takes from strategy/ unless given others:
+Bidder = Callable[[GameState, str], Dict[str, Any]]  # (state, player) -> {"faction": ..., "bid": int}
+Placer = Callable[[GameState, str], Dict[str, Any]]  # (state, player) -> {"spawn", "metal", "water"} or {}
+FactoryPolicy = Callable[[GameState, str, Dict[str, Any]], Dict[str, int]]  # (state, player, robot queues)
+
+
 class LuxGame:
     """A sequence of games on one engine; the game config (Kaggle or NeurIPS) is drawn per episode."""
 
+    # Class-level defaults: runners pickled before these existed (checkpoints) unpickle with strategy/'s.
+    bidder: Optional[Bidder] = None
+    placer: Optional[Placer] = None
+    factory_policy: Optional[FactoryPolicy] = None
+
     def __init__(self, seed: int, kaggle_ratio: float = 1.0, max_episode_length: int = 1000,
-                 allow_watering: bool = False, fixed_seed: Optional[int] = None) -> None:
+                 allow_watering: bool = False, fixed_seed: Optional[int] = None, bidder: Optional[Bidder] = None,
+                 placer: Optional[Placer] = None, factory_policy: Optional[FactoryPolicy] = None) -> None:
+        """`placer` is asked only on the player's turn to place; `factory_policy` replaces strategy.factories
+        (and so `allow_watering`) and gets the robots' queues of this step, to keep builds off moving robots."""
         self.rng = np.random.default_rng(seed)
         self.kaggle_ratio = kaggle_ratio
         self.max_episode_length = max_episode_length
@@ -46,6 +61,12 @@ class LuxGame:
         self.state: Optional[GameState] = None
         self.episode = 0
         self.game_seed = 0
+        if bidder is not None:
+            self.bidder = bidder
+        if placer is not None:
+            self.placer = placer
+        if factory_policy is not None:
+            self.factory_policy = factory_policy
 
     def reset(self) -> GameState:
         """Start a new game and play its setup phase; returns the state at real step 0."""
@@ -66,9 +87,9 @@ class LuxGame:
             actions = {}
             for player in PLAYERS:
                 if step == 0:
-                    actions[player] = bid(state, player)
+                    actions[player] = (self.bidder or bid)(state, player)
                 elif my_turn_to_place(state, player, step):
-                    actions[player] = place_factory(state, player)
+                    actions[player] = (self.placer or place_factory)(state, player)
                 else:
                     actions[player] = {}
             obs, _, terminations, _, _ = self.engine.step(actions)
@@ -85,7 +106,10 @@ class LuxGame:
         actions = {}
         for player in PLAYERS:
             acts: Dict[str, Any] = dict(unit_actions.get(player, {}))
-            acts.update(factory_actions(self.state, player, allow_watering=self.allow_watering, unit_queues=acts))
+            if self.factory_policy is not None:
+                acts.update(self.factory_policy(self.state, player, dict(acts)))
+            else:
+                acts.update(factory_actions(self.state, player, allow_watering=self.allow_watering, unit_queues=acts))
             actions[player] = acts
         obs, _, terminations, _, _ = self.engine.step(actions)
         # The engine sends both players the same full observation.

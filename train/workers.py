@@ -3,17 +3,20 @@
 The learner sees only `EnvPool`: `reset()`, `step(actions)`, `snapshot()`/`restore()` and `close()`. Each env
 holds one `GameRunner` (a game, its trajectory keys and rewards); the pool hands the learner one `SeatObs` per
 learning seat of each env, in env order, and takes back one array of chosen action indices per seat.
-Backends: `InProcessEnvPool` (tests, num_workers=0) and `SubprocessEnvPool` (one process per worker, each
-running several games); another backend (e.g. Ray) only has to implement the same five methods.
+Backends: `InProcessEnvPool` (tests, num_workers=0), `SubprocessEnvPool` (one process per worker, each
+running several games) and `RayEnvPool` (one Ray actor per worker, on this machine or a cluster; `env_backend`).
+The PettingZoo environment (train/pettingzoo_env.py) drives one `GameRunner` for both players.
 """
 from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 import pickle
+import random
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -48,6 +51,7 @@ class StepResult:
     obs: List[SeatObs]  # per learning seat, the observation to act on next
     terms: Dict[str, float] = field(default_factory=dict)  # reward terms of this step, summed over seats
     episode: Optional[Dict[str, float]] = None  # game figures when `ended`
+    seat_rewards: List[float] = field(default_factory=list)  # per learning seat: its reward terms summed
 
 
 def n_keys(cfg: Any) -> int:
@@ -63,9 +67,11 @@ class GameRunner:
     """A game plus everything per-seat the learner needs: encoded observations, trajectory keys, rewards."""
 
     def __init__(self, cfg: Any, seed: int, fixed_seed: Optional[int] = None, auto_reset: bool = True,
-                 selfplay: Optional[bool] = None) -> None:
+                 selfplay: Optional[bool] = None, game: Optional[LuxGame] = None) -> None:
+        """`game`: the game to run (default: one built from `cfg` and the seeds, with strategy/'s setup)."""
         self.cfg = cfg
-        self.game = LuxGame(seed, cfg.kaggle_ratio, cfg.max_episode_length, cfg.allow_watering, fixed_seed)
+        self.game = game if game is not None else LuxGame(seed, cfg.kaggle_ratio, cfg.max_episode_length,
+                                                          cfg.allow_watering, fixed_seed)
         self.auto_reset = auto_reset
         self.selfplay = cfg.opponent == "selfplay" if selfplay is None else selfplay
         # Seats driven by a network: both, unless the heuristic controller plays the other one.
@@ -90,6 +96,10 @@ class GameRunner:
         self.slots = {p: SlotMap(self.cfg.max_units) for p in self.seats}
         self.factory_slots = {p: SlotMap(self.cfg.max_units) for p in self.seats}
         return [self._observe(state, p) for p in self.seats]
+
+    def observe(self) -> List[SeatObs]:
+        """The seats' observations of the current state (after a game ended without auto_reset: its last one)."""
+        return [self._observe(self.game.state, p) for p in self.seats]
 
     def _keys(self, state: GameState, player: str, unit_ids: List[str]) -> np.ndarray:
         slots = self.slots[player].assign(unit_ids)
@@ -146,22 +156,25 @@ class GameRunner:
                 unit_actions[player] = self.heuristic.act(prev, player)
         state, over = self.game.step(unit_actions)
         rewards: List[np.ndarray] = []
+        totals: List[float] = []
         terms: Dict[str, float] = {}
         for player in self.seats:
             sr = step_rewards(prev, state, player, self.unit_ids[player], self.cfg, over)
             mixed, _ = mix_rewards(sr.own, sr.team, self.cfg.reward_own_weight, self.separate_reward)
             rewards.append(mixed)
+            totals.append(float(sum(sr.terms.values())))
             for k, v in sr.terms.items():
                 terms[k] = terms.get(k, 0.0) + v
         if not over:
-            return StepResult(rewards, False, [self._observe(state, p) for p in self.seats], terms)
+            return StepResult(rewards, False, [self._observe(state, p) for p in self.seats], terms,
+                              seat_rewards=totals)
         episode = self.game.stats()
         if not self.both_seats:
             episode.update(self._learner_result(state))
         if self.auto_reset:
-            return StepResult(rewards, True, self.reset(), terms, episode)
+            return StepResult(rewards, True, self.reset(), terms, episode, totals)
         self.over = True
-        return StepResult(rewards, True, [], terms, episode)
+        return StepResult(rewards, True, [], terms, episode, totals)
 
 
 def build_runners(cfg: Any, env_indices: Sequence[int], eval_seeds: Optional[Sequence[int]] = None
@@ -346,10 +359,153 @@ class SubprocessEnvPool(EnvPool):
         self.conns, self.procs = [], []
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _EnvActor:
+    """One Ray actor's games, stepped as `_worker_main` steps a subprocess's.
+
+    Results go back pickled, as through the subprocess pool's pipe: arrays Ray deserialises itself may be
+    read-only views of its object store, and the learner gets the same writable arrays from either pool.
+    """
+
+    def __init__(self, blob: bytes, rng_state: Tuple[Any, Any]) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        # A forked worker inherits the learner's global RNG state; the actors start from the same, so that
+        # nothing drawing from the global RNGs can tell the pools apart (the games use their own seeded RNGs).
+        np.random.set_state(rng_state[0])
+        random.setstate(rng_state[1])
+        self.runners: List[GameRunner] = pickle.loads(blob)
+
+    def reset(self) -> bytes:
+        return pickle.dumps([r.reset() for r in self.runners])
+
+    def step(self, blob: bytes) -> bytes:
+        actions = pickle.loads(blob)
+        return pickle.dumps([None if a is None else r.step(a) for r, a in zip(self.runners, actions)])
+
+    def snapshot(self) -> bytes:
+        return pickle.dumps(self.runners)
+
+    def restore(self, blob: bytes) -> None:
+        self.runners = pickle.loads(blob)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("env_backend=ray needs the ray package (pinned in requirements.txt): "
+                          "pip install -r requirements.txt") from None
+    return ray
+
+
+def connect_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> Any:
+    """The `ray` module, connected: to the cluster at `address` (e.g. "auto", "HOST:6379", "ray://HOST:10001"),
+    or to a Ray started here with `num_cpus` CPUs (at least this machine's) when no address is given. A process
+    already connected stays on its cluster."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        return ray
+    try:
+        if address:
+            ray.init(address=address)
+        else:
+            ray.init(num_cpus=max(num_cpus or 1, os.cpu_count() or 1), include_dashboard=False)
+    except ConnectionError as exc:
+        raise ValueError("cannot reach the Ray cluster at %s: %s" % (address, exc)) from None
+    return ray
+
+
+class RayEnvPool(EnvPool):
+    """Envs split evenly over `num_actors` Ray actors, as the subprocess pool splits them over processes: the same
+    groups, the same games, the same results for the same seeds.
+
+    Each actor reserves one CPU (`reserve_cpus`), so that the actors spread over a cluster's nodes by their
+    CPUs; evaluation pools reserve none, because they run while the training actors (idle then) hold theirs.
+    Actors import train/ from this checkout's path (PYTHONPATH): every node of a cluster needs the repository at
+    the same path, with the same packages.
+    """
+
+    def __init__(self, runners: List[GameRunner], num_actors: int, address: Optional[str] = None,
+                 reserve_cpus: bool = True) -> None:
+        if num_actors < 1:
+            raise ValueError("num_workers must be >= 1 for the ray pool")
+        num_actors = min(num_actors, len(runners))
+        ray = self._ray = connect_ray(address, num_actors)
+        cpus = 1 if reserve_cpus else 0
+        total = ray.cluster_resources().get("CPU", 0.0)
+        if cpus * num_actors > total:
+            # Actors that can never be placed would leave the learner waiting for ever.
+            raise ValueError("the Ray cluster has %g CPUs, too few for %d env actors of one CPU each: lower "
+                             "--num-workers or add Ray workers" % (total, num_actors))
+        self.split = np.array_split(np.arange(len(runners)), num_actors)
+        path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+        actor = ray.remote(_EnvActor).options(num_cpus=cpus, scheduling_strategy="SPREAD",
+                                              runtime_env={"env_vars": {"PYTHONPATH": path}})
+        rng_state = (np.random.get_state(), random.getstate())
+        self.actors = [actor.remote(pickle.dumps([runners[i] for i in part]), rng_state) for part in self.split]
+        self._pending: Dict[int, Any] = {}
+
+    def _get(self, i: int, ref: Any) -> Any:
+        exceptions = self._ray.exceptions
+        try:
+            value = self._ray.get(ref)
+        except exceptions.RayActorError:
+            raise RuntimeError("env actor %d exited unexpectedly" % i) from None
+        except exceptions.RayTaskError as exc:  # the learner re-raises it with the actor's traceback
+            raise RuntimeError("env actor %d failed:\n%s" % (i, exc)) from None
+        return None if value is None else pickle.loads(value)
+
+    def _call(self, method: str, args: Optional[List[Any]] = None) -> List[Any]:
+        refs = [getattr(a, method).remote(*([] if args is None else [args[i]])) for i, a in enumerate(self.actors)]
+        return [self._get(i, ref) for i, ref in enumerate(refs)]
+
+    def groups(self) -> List[List[int]]:
+        return [list(map(int, part)) for part in self.split]
+
+    def reset(self) -> List[List[SeatObs]]:
+        return [obs for part in self._call("reset") for obs in part]
+
+    def send(self, group: int, actions: Sequence[Optional[Sequence[np.ndarray]]]) -> None:
+        if group in self._pending:
+            raise RuntimeError("send() to group %d before recv() of its last step" % group)
+        self._pending[group] = self.actors[group].step.remote(pickle.dumps(list(actions)))
+
+    def recv(self, group: int) -> List[Optional[StepResult]]:
+        if group not in self._pending:
+            raise RuntimeError("recv() without send()")
+        return self._get(group, self._pending.pop(group))
+
+    def snapshot(self) -> bytes:
+        """All runners as one pickled list, as the subprocess pool's (a run may resume on either backend)."""
+        return pickle.dumps([r for part in self._call("snapshot") for r in part])
+
+    def restore(self, blob: bytes) -> None:
+        runners = pickle.loads(blob)
+        if len(runners) != sum(len(p) for p in self.split):
+            raise ValueError("snapshot has %d envs, pool has %d" % (len(runners), sum(len(p) for p in self.split)))
+        self._call("restore", [pickle.dumps([runners[i] for i in part]) for part in self.split])
+
+    def close(self) -> None:
+        """Ends the actors; Ray itself stays up for the next pool of this process (an evaluation's)."""
+        for a in self.actors:
+            try:
+                self._ray.kill(a)
+            except Exception:  # already gone
+                pass
+        self.actors, self._pending = [], {}
+
+
 def make_pool(cfg: Any, eval_seeds: Optional[Sequence[int]] = None) -> EnvPool:
+    """The pool `cfg` asks for: in-process (num_workers=0), subprocesses or Ray actors (env_backend)."""
     runners = build_runners(cfg, range(cfg.num_envs), eval_seeds)
     if cfg.num_workers == 0:
         return InProcessEnvPool(runners)
+    if cfg.env_backend == "ray":
+        return RayEnvPool(runners, cfg.num_workers, cfg.ray_address, reserve_cpus=eval_seeds is None)
     return SubprocessEnvPool(runners, cfg.num_workers)
 
 
