@@ -25,6 +25,12 @@ from strategy.units import HeuristicUnitController
 DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "policy.onnx")
 # Overrides the unit controller: "policy", "heuristic" or "auto" (policy when weights load).
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
+# The unit controller when neither the caller nor LUX_UNIT_CONTROLLER names one. The heuristic controller: against
+# the 15th-place Kaggle bot, in games paired by seed and seat (docs/results/ladder.md), it kept 17,499 and 17,509
+# lichen where the shipped policy kept 10,401 and 11,478; where both were crushed the policy kept a little more
+# (1,093 and 1,250 against 32 and 791). The policy plays the opponent-aware safety rule through its codec but was
+# trained before any of these rules existed.
+DEFAULT_UNIT_CONTROLLER = "heuristic"
 # Overrides the weights file (evaluating other weights with the same agent).
 WEIGHTS_ENV = "LUX_POLICY_WEIGHTS"
 # Robots sample their actions from softmax(logits / T): 0 takes the most likely action. Unset: the temperature
@@ -40,17 +46,17 @@ def log(message: str) -> None:
 
 class Agent:
     def __init__(self, player: str, env_cfg: Dict[str, Any], weights_path: Optional[str] = None,
-                 unit_controller: str = "auto", temperature: Optional[float] = None) -> None:
+                 unit_controller: Optional[str] = None, temperature: Optional[float] = None) -> None:
         self.player = player
         # None: the policy's own play temperature.
         self.temperature: Optional[float] = self._temperature() if temperature is None else temperature
         self.cfg = GameConfig.from_dict(env_cfg) if env_cfg else GameConfig()
         self.heuristic = HeuristicUnitController()
         self.policy = None
-        controller = os.environ.get(UNIT_CONTROLLER_ENV, unit_controller)
+        controller = os.environ.get(UNIT_CONTROLLER_ENV) or unit_controller or DEFAULT_UNIT_CONTROLLER
         if controller not in ("auto", "policy", "heuristic"):
-            log("unknown unit controller %r; using auto" % controller)
-            controller = "auto"
+            log("unknown unit controller %r; using %s" % (controller, DEFAULT_UNIT_CONTROLLER))
+            controller = DEFAULT_UNIT_CONTROLLER
         if controller != "heuristic":
             path = weights_path or os.environ.get(WEIGHTS_ENV) or DEFAULT_WEIGHTS
             self.policy = self._load_policy(path, required=controller == "policy")

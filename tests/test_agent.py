@@ -72,7 +72,7 @@ def fake_runtime(monkeypatch, tmp_path):
 def test_policy_drives_robots_when_weights_load(midgame, fake_runtime):
     env_cfg, obs = midgame
     weights, loaded = fake_runtime
-    agent = Agent("player_0", env_cfg, weights_path=weights)
+    agent = Agent("player_0", env_cfg, weights_path=weights, unit_controller="auto")
     assert loaded == [weights] and agent.unit_controller == "policy"
     actions = agent.act(50, obs)
     robots = set(obs["units"]["player_0"])
@@ -90,7 +90,7 @@ def test_robots_sample_at_the_policys_temperature_unless_one_is_set(midgame, fak
             monkeypatch.delenv(agent_module.TEMPERATURE_ENV, raising=False)
         else:
             monkeypatch.setenv(agent_module.TEMPERATURE_ENV, value)
-        agent = Agent("player_0", env_cfg, weights_path=weights)
+        agent = Agent("player_0", env_cfg, weights_path=weights, unit_controller="auto")
         agent.act(50, obs)
         assert agent.policy.temperature == expected, value
     assert "is not a number >= 0" in capsys.readouterr().err
@@ -99,7 +99,7 @@ def test_robots_sample_at_the_policys_temperature_unless_one_is_set(midgame, fak
 def test_heuristic_when_weights_are_missing(midgame, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(agent_module.UNIT_CONTROLLER_ENV, raising=False)
     env_cfg, obs = midgame
-    agent = Agent("player_0", env_cfg, weights_path=str(tmp_path / "none.onnx"))
+    agent = Agent("player_0", env_cfg, weights_path=str(tmp_path / "none.onnx"), unit_controller="auto")
     assert agent.unit_controller == "heuristic"
     assert "no policy weights" in capsys.readouterr().err
     assert isinstance(agent.act(50, obs), dict)
@@ -113,7 +113,7 @@ def test_heuristic_when_the_weights_fail_to_load(midgame, fake_runtime, capsys):
         raise ValueError("not an ONNX model")
 
     sys.modules["magma_policy.runtime"].load_policy = broken
-    agent = Agent("player_1", env_cfg, weights_path=weights)
+    agent = Agent("player_1", env_cfg, weights_path=weights, unit_controller="auto")
     assert agent.unit_controller == "heuristic"
     assert "not an ONNX model" in capsys.readouterr().err
 
@@ -125,6 +125,18 @@ def test_heuristic_controller_can_be_forced(midgame, fake_runtime, monkeypatch):
     monkeypatch.setenv(agent_module.UNIT_CONTROLLER_ENV, "heuristic")
     assert Agent("player_0", env_cfg, weights_path=weights).unit_controller == "heuristic"
     assert loaded == []
+
+
+def test_the_heuristic_controller_is_the_default_and_the_policy_is_one_setting_away(midgame, fake_runtime,
+                                                                                   monkeypatch):
+    env_cfg, _ = midgame
+    weights, loaded = fake_runtime
+    assert agent_module.DEFAULT_UNIT_CONTROLLER == "heuristic"
+    assert Agent("player_0", env_cfg, weights_path=weights).unit_controller == "heuristic"
+    assert loaded == []  # the default does not even load the weights
+    monkeypatch.setenv(agent_module.UNIT_CONTROLLER_ENV, "policy")
+    assert Agent("player_0", env_cfg, weights_path=weights).unit_controller == "policy"
+    assert loaded == [weights]
 
 
 def test_a_slow_turn_switches_to_the_heuristic_for_good(midgame, fake_runtime, monkeypatch, capsys):
@@ -140,7 +152,7 @@ def test_a_slow_turn_switches_to_the_heuristic_for_good(midgame, fake_runtime, m
 
 def test_low_overage_switches_to_the_heuristic(midgame, fake_runtime):
     env_cfg, obs = midgame
-    agent = Agent("player_0", env_cfg, weights_path=fake_runtime[0])
+    agent = Agent("player_0", env_cfg, weights_path=fake_runtime[0], unit_controller="auto")
     agent.act(50, obs, remaining_overage_time=30.0)
     assert agent.unit_controller == "policy"
     agent.act(51, obs, remaining_overage_time=agent_module.LOW_OVERAGE_S - 1)

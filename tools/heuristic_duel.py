@@ -41,7 +41,9 @@ from train.evaluate import parse_seeds  # noqa: E402
 # seed, config, A's seat, A's and B's setting, steps, A through the codec, A's policy (an ONNX path) or None,
 # the opponent-aware rules A and B play without
 Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str], Tuple[str, ...], Tuple[str, ...]]
-RULES = ("safety", "defence", "raids")  # HeuristicUnitController's switches for its opponent-aware rules
+# HeuristicUnitController's switches for its opponent-aware rules. A duel's sides play all of them (defence too,
+# which the shipped controller leaves off) except those named by --a-without / --b-without.
+RULES = ("safety", "defence", "raids")
 
 
 def rules_arg(text: str) -> Tuple[str, ...]:

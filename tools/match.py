@@ -1,4 +1,5 @@
-"""`make match`: one full game of our agent (shipped policy) against our agent with the heuristic unit controller.
+"""`make match`: one full game of our agent with the shipped policy against our agent with the heuristic unit
+controller.
 
     python tools/match.py                      # Kaggle game (48x48, 2-5 factories), seed 0
     python tools/match.py --config neurips --seed 7
@@ -66,7 +67,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="lux_match_") as scratch:
+        agent = args.agent
         if args.opponent is None:
+            # player_0 plays the shipped policy (its robots fall back to the heuristic controller without weights).
+            agent = agent_with_env(args.agent, {UNIT_CONTROLLER_ENV: "auto"}, os.path.join(scratch, "policy"))
             opponent = agent_with_env(args.agent, {UNIT_CONTROLLER_ENV: "heuristic"}, scratch)
             weights = os.path.join(os.path.dirname(os.path.abspath(args.agent)), "weights", "policy.onnx")
             ours = "trained policy" if os.path.exists(weights) else "no weights yet: heuristic controller"
@@ -76,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             names = (os.path.relpath(args.agent), os.path.relpath(opponent))
         replays = [args.out + ".html", args.out + ".json"]
         timing = KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING
-        result = play_game(args.agent, opponent, seed=args.seed, config=args.config, replay_paths=replays,
+        result = play_game(agent, opponent, seed=args.seed, config=args.config, replay_paths=replays,
                            timing=timing)
     print(describe(result, names))
     for player in PLAYERS:

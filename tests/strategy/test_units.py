@@ -182,5 +182,5 @@ def test_a_threatened_miner_steps_away_and_comes_back_when_safe():
 def test_a_robot_steps_onto_an_enemy_light_on_our_lichen():
     state = _one_turn_state({"unit_1": boards.robot((6, 4), "HEAVY", power=1000)},
                             {"unit_9": enemy((6, 6), power=20)}, lichen=[(6, 6)])
-    assert HeuristicUnitController().plan(state, "player_0")["unit_1"] == A.move(A.DOWN)
+    assert HeuristicUnitController(defence=True).plan(state, "player_0")["unit_1"] == A.move(A.DOWN)
     assert HeuristicUnitController(defence=False).plan(state, "player_0")["unit_1"] != A.move(A.DOWN)
