@@ -283,6 +283,15 @@ def _worker_main(conn: Any, runners: List[GameRunner]) -> None:
             conn.send(("error", traceback.format_exc()))
 
 
+def split_snapshot(blob: bytes, split: Sequence[Sequence[int]]) -> List[bytes]:
+    """A pool's snapshot (all runners, one pickled list) cut into one pickled list per worker, as `split` deals the
+    envs out; a snapshot of another number of envs is refused."""
+    runners = pickle.loads(blob)
+    if len(runners) != sum(len(p) for p in split):
+        raise ValueError("snapshot has %d envs, pool has %d" % (len(runners), sum(len(p) for p in split)))
+    return [pickle.dumps([runners[i] for i in part]) for part in split]
+
+
 class SubprocessEnvPool(EnvPool):
     """Envs split evenly over `num_workers` processes (forked: the parent's imports are reused)."""
 
@@ -341,10 +350,7 @@ class SubprocessEnvPool(EnvPool):
         return pickle.dumps([r for blob in self._call("snapshot") for r in pickle.loads(blob)])
 
     def restore(self, blob: bytes) -> None:
-        runners = pickle.loads(blob)
-        if len(runners) != sum(len(p) for p in self.split):
-            raise ValueError("snapshot has %d envs, pool has %d" % (len(runners), sum(len(p) for p in self.split)))
-        self._call("restore", [pickle.dumps([runners[i] for i in part]) for part in self.split])
+        self._call("restore", split_snapshot(blob, self.split))
 
     def close(self) -> None:
         for conn in self.conns:
@@ -484,10 +490,7 @@ class RayEnvPool(EnvPool):
         return pickle.dumps([r for part in self._call("snapshot") for r in part])
 
     def restore(self, blob: bytes) -> None:
-        runners = pickle.loads(blob)
-        if len(runners) != sum(len(p) for p in self.split):
-            raise ValueError("snapshot has %d envs, pool has %d" % (len(runners), sum(len(p) for p in self.split)))
-        self._call("restore", [pickle.dumps([runners[i] for i in part]) for part in self.split])
+        self._call("restore", split_snapshot(blob, self.split))
 
     def close(self) -> None:
         """Ends the actors; Ray itself stays up for the next pool of this process (an evaluation's)."""
