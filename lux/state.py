@@ -165,7 +165,8 @@ class GameState:
     teams: Dict[str, Team]
     # lux.turn.view_of's memory: each player's TurnView of this state, made once. A state is one turn's
     # observation and is not changed after it is built.
-    views: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # (init=False: a copy made with dataclasses.replace starts with no views of its own.)
+    views: Dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_obs(cls, obs: Dict[str, Any], cfg: GameConfig) -> GameState:

@@ -92,3 +92,12 @@ def test_our_factory_is_safe_and_dodges_lead_there():
     view = view_of(_state({"unit_1": boards.robot((8, 8), "LIGHT")}, {"unit_9": enemy((10, 8), "HEAVY")}),
                    "player_0")
     assert view.dodges(view.own_units[0], (9, 8))[0] == (A.CENTER, (8, 8))
+
+
+def test_a_copy_of_a_state_gets_its_own_view():
+    import dataclasses
+
+    state = _state({"unit_1": boards.robot((6, 6))})
+    first = view_of(state, "player_0")
+    moved = dataclasses.replace(state, units={"player_0": {}, "player_1": {}})
+    assert view_of(moved, "player_0") is not first and view_of(moved, "player_0").own_units == []
