@@ -27,8 +27,8 @@ DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weig
 UNIT_CONTROLLER_ENV = "LUX_UNIT_CONTROLLER"
 # The unit controller when neither the caller nor LUX_UNIT_CONTROLLER names one. The heuristic controller: against
 # the 15th-place Kaggle bot, in games paired by seed and seat (docs/results/ladder.md), it kept 17,499 and 17,509
-# lichen where the shipped policy kept 10,401 and 11,478, and over the six pairs played 21% of the lichen on the
-# board against the policy's 14%; in the four games both lost outright the policy kept a little more (646-1,250
+# lichen where the shipped policy kept 10,401 and 11,478, and over the seven pairs played 18% of the lichen on the
+# board against the policy's 12%; in the five games both lost outright the policy kept a little more (646-1,250
 # against 32-791). The policy plays the opponent-aware safety rule through its codec but was trained before any
 # of these rules existed.
 DEFAULT_UNIT_CONTROLLER = "heuristic"
