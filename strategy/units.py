@@ -82,9 +82,11 @@ class HeuristicUnitController:
         # The tiles each robot is sent to: the policy's features point at the same ones.
         claimed = target_tiles(state, player, units, home_ids)
         homes = home_factories(state, player, units, home_ids)
-        # A heavy whose home runs low on water keeps bringing ice rather than hunting.
-        hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
-        hunts = interceptors(view, hunters) if self.defence else {}
+        hunts: Dict[str, Tile] = {}
+        if self.defence:
+            # A heavy whose home runs low on water keeps bringing ice rather than hunting.
+            hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
+            hunts = interceptors(view, hunters)
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
