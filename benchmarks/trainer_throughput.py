@@ -75,8 +75,9 @@ def trainer_sps(args: argparse.Namespace, backend: str = "subprocess", announce:
             values[name] = getattr(args, name)
     cfg = TrainConfig.from_dict(values)
     if announce:
-        print("trainer config: preset %s, net %d channels x %d blocks, %d epochs x %d minibatches"
-              % (args.preset, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches), flush=True)
+        print("trainer config: preset %s, net %s %d channels x %d blocks, %d epochs x %d minibatches"
+              % (args.preset, cfg.net_arch, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches),
+              flush=True)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(cfg, run_dir, progress=False)
         start = time.perf_counter()

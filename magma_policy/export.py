@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from typing import Any, Dict, Optional
 
 import torch
 
 from . import schema
-from .network import PlayGraph, PolicyNet
+from .network import PlayGraph, build_network
 
 OPSET = 17
 INPUT_NAMES = ("map_planes", "global_features", "unit_pos", "unit_features", "action_mask")
@@ -36,9 +37,9 @@ def example_inputs(n_units: int = 3, size: int = 16):
             torch.ones(n_units, N_ACTIONS, dtype=torch.bool))
 
 
-def export_onnx(net: PolicyNet, path: str, metadata: Optional[Dict[str, Any]] = None) -> str:
-    """Write the play-time graph of `net` (in eval mode: batch-norm running statistics) to `path`, and its
-    metadata to metadata_path(path). Returns `path`."""
+def export_onnx(net: torch.nn.Module, path: str, metadata: Optional[Dict[str, Any]] = None) -> str:
+    """Write the play-time graph of `net` (a PolicyNet or QuarterNet, in eval mode: batch-norm running
+    statistics) to `path`, and its metadata to metadata_path(path). Returns `path`."""
     was_training = net.training
     net.eval()
     directory = os.path.dirname(os.path.abspath(path))
@@ -46,7 +47,9 @@ def export_onnx(net: PolicyNet, path: str, metadata: Optional[Dict[str, Any]] = 
     axes = {"map_planes": {2: "width", 3: "height"}, "unit_pos": {0: "units"}, "unit_features": {0: "units"},
             "action_mask": {0: "units"}, "logits": {0: "units"}, "unit_value": {0: "units"}}
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # The quarter architecture's strided slices (its on-board masks) are not constant-folded; harmless.
+            warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
             torch.onnx.export(PlayGraph(net), example_inputs(), path, input_names=list(INPUT_NAMES),
                               output_names=list(OUTPUT_NAMES), dynamic_axes=axes, opset_version=OPSET,
                               do_constant_folding=True, dynamo=False)
@@ -64,11 +67,12 @@ def export_onnx(net: PolicyNet, path: str, metadata: Optional[Dict[str, Any]] = 
     return path
 
 
-def export_untrained(path: str, cfg=None, seed: int = 0, randomize_batch_norm: bool = True) -> PolicyNet:
-    """Export a freshly initialised network (for tests and benchmarks). With `randomize_batch_norm`, every
-    BatchNorm gets random statistics and affine parameters, so the export must carry them correctly."""
+def export_untrained(path: str, cfg=None, seed: int = 0, randomize_batch_norm: bool = True) -> torch.nn.Module:
+    """Export a freshly initialised network of `cfg`'s architecture (for tests and benchmarks). With
+    `randomize_batch_norm`, every BatchNorm gets random statistics and affine parameters, so the export must carry
+    them correctly."""
     torch.manual_seed(seed)
-    net = PolicyNet(cfg)
+    net = build_network(cfg)
     if randomize_batch_norm:
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():

@@ -116,6 +116,42 @@ def _batch_norm(x, scale, bias, mean, var, epsilon=1e-5):
     return (x * inv.reshape(shape) + (bias - mean * inv).reshape(shape)).astype(np.float32, copy=False)
 
 
+def _pad(x, pads, value=None, axes=None, mode="constant"):
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode != "constant":
+        raise UnsupportedOperator("Pad supports only mode constant, got %s" % mode)
+    pads = [int(p) for p in pads]
+    axes = list(range(x.ndim)) if axes is None else [int(a) % x.ndim for a in axes]
+    widths = [(0, 0)] * x.ndim
+    for j, a in enumerate(axes):
+        widths[a] = (pads[j], pads[j + len(axes)])
+    if any(b < 0 or e < 0 for b, e in widths):
+        raise UnsupportedOperator("Pad with negative pads is not supported by the numpy executor")
+    fill = 0 if value is None or np.size(value) == 0 else np.asarray(value).reshape(-1)[0]
+    return np.pad(x, widths, mode="constant", constant_values=fill)
+
+
+def _reduce_sum(x, axes=None, keepdims=1, noop_with_empty_axes=0):
+    if axes is None or len(axes) == 0:
+        if noop_with_empty_axes:
+            return x
+        axes = range(x.ndim)
+    return np.sum(x, axis=tuple(int(a) for a in axes), keepdims=bool(keepdims)).astype(x.dtype, copy=False)
+
+
+def _clip(x, low=None, high=None):
+    if low is not None and np.size(low):
+        x = np.maximum(x, low)
+    if high is not None and np.size(high):
+        x = np.minimum(x, high)
+    return x
+
+
+def _constant_of_shape(shape, value=None):
+    fill = np.zeros(1, np.float32) if value is None else np.asarray(value).reshape(-1)
+    return np.full([int(s) for s in shape], fill[0], dtype=fill.dtype)
+
+
 def _opt(inputs: List[Optional[np.ndarray]], i: int) -> Optional[np.ndarray]:
     return inputs[i] if len(inputs) > i else None
 
@@ -151,6 +187,10 @@ OPS: Dict[str, Callable] = {
     "Squeeze": lambda i, a: [_squeeze(i[0], _opt(i, 1) if len(i) > 1 else a.get("axes"))],
     "Unsqueeze": lambda i, a: [_unsqueeze(i[0], _opt(i, 1) if len(i) > 1 else a["axes"])],
     "Resize": lambda i, a: [_resize(i[0], _opt(i, 1), _opt(i, 2), _opt(i, 3), a)],
+    "Pad": lambda i, a: [_pad(i[0], i[1], _opt(i, 2), _opt(i, 3), a.get("mode", "constant"))],
+    "ReduceSum": lambda i, a: [_reduce_sum(i[0], _opt(i, 1), a.get("keepdims", 1), a.get("noop_with_empty_axes", 0))],
+    "Clip": lambda i, a: [_clip(i[0], _opt(i, 1), _opt(i, 2))],
+    "ConstantOfShape": lambda i, a: [_constant_of_shape(i[0], a.get("value"))],
 }
 
 

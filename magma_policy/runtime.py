@@ -47,6 +47,9 @@ class PolicyRuntime:
         self.backend = backend
         self.metadata = metadata
         self.play_temperature = float(metadata.get("play_temperature", 0.0))
+        network = metadata.get("network")
+        # The quarter network downsamples by 4: other map sides are padded at the far edges, off the board.
+        self._side_multiple = 4 if isinstance(network, dict) and network.get("arch") == "quarter" else 1
         self._rng = np.random.RandomState()
         self.homes = RobotHomes()
         if backend == "onnxruntime":
@@ -71,8 +74,12 @@ class PolicyRuntime:
         n = len(features.unit_ids)
         if n == 0:
             return (np.zeros((0, features.action_mask.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.float32))
+        planes = features.map_planes
+        pad_w, pad_h = (-planes.shape[1]) % self._side_multiple, (-planes.shape[2]) % self._side_multiple
+        if pad_w or pad_h:
+            planes = np.pad(planes, ((0, 0), (0, pad_w), (0, pad_h)))
         feeds = {
-            "map_planes": np.ascontiguousarray(features.map_planes[None], dtype=np.float32),
+            "map_planes": np.ascontiguousarray(planes[None], dtype=np.float32),
             "global_features": np.ascontiguousarray(features.global_features[None], dtype=np.float32),
             "unit_pos": np.ascontiguousarray(features.unit_pos, dtype=np.int64),
             "unit_features": np.ascontiguousarray(features.unit_features, dtype=np.float32),

@@ -6,6 +6,9 @@ Presets:
            learning from both players, lichen watering masked, rewards for ice delivered and dug, plus one for
            power picked up at a factory by a robot low on it (robots that ran dry far from home starved their
            factories; docs/results/basic_run.md)
+  fast     the basic setting on the cheaper network (`--net-arch quarter`: squeeze-and-excitation blocks at a
+           quarter of the map's resolution) with a cheaper update: 2 epochs of 4 large minibatches, clip 0.1
+           (docs/results/throughput.md)
   default  PPO from the imitation warm start (`python train/imitation.py`, then
            `--init-from runs/imitation/init.pt`): both game configs, lichen watering on as in play, team terms
            (lichen, factories) mixed into each robot's reward; what `python train/run.py` runs without --preset.
@@ -28,6 +31,7 @@ from train.separation import GROUPINGS, MODES
 OPPONENTS = ("selfplay", "heuristic", "checkpoints")
 ENV_BACKENDS = ("subprocess", "ray")
 DEVICES = ("cpu", "cuda")
+NET_ARCHS = ("half", "quarter")  # magma_policy.network.ARCHS (not imported: the trainer's tests stub magma_policy)
 
 
 @dataclass
@@ -94,6 +98,7 @@ class TrainConfig:
     anchor_from: Optional[str] = None  # the anchor's weights (default: init_from) when anchor_coef > 0
     anchor_temperature: float = 1.0  # the anchor is softmax(anchor logits / T); below 1 it nears its likeliest action
     # -- network (magma_policy.network.PolicyNet) ------------------------------------------------------------------
+    net_arch: str = "half"  # half: trunk at half resolution (the shipped policy's) | quarter: SE blocks at a quarter
     net_channels: int = 32  # width of the network's map trunk
     net_blocks: int = 3  # residual blocks of the map trunk
     init_from: Optional[str] = None  # start from these weights (an init.pt, a checkpoint, an exported policy.onnx)
@@ -161,6 +166,8 @@ class TrainConfig:
         need(self.anchor_coef == 0 or bool(self.anchor_from or self.init_from),
              "anchor_coef > 0 needs the anchor's weights: give --anchor-from PATH or --init-from PATH")
         need(self.target_kl is None or self.target_kl > 0, "target_kl must be > 0 when set, got %s" % self.target_kl)
+        need(self.net_arch in NET_ARCHS,
+             "net_arch must be one of %s, got %r" % (", ".join(NET_ARCHS), self.net_arch))
         need(self.net_channels >= 1, "net_channels must be >= 1, got %d" % self.net_channels)
         need(self.net_blocks >= 0, "net_blocks must be >= 0, got %d" % self.net_blocks)
         need(self.checkpoint_every >= 1, "checkpoint_every must be >= 1, got %d" % self.checkpoint_every)
@@ -194,6 +201,11 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                   opponent="selfplay", allow_watering=False, mode="separated", net_channels=16, net_blocks=2,
                   learning_rate=1e-3, update_epochs=8, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
                   reward_power_pickup=0.5, eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
+    "fast": dict(exp_name="fast", total_timesteps=49_152, num_envs=16, num_steps=128, kaggle_ratio=1.0,
+                 opponent="selfplay", allow_watering=False, mode="separated", net_arch="quarter", net_channels=32,
+                 net_blocks=2, learning_rate=1e-3, update_epochs=2, num_minibatches=4, clip_coef=0.1,
+                 reward_scale=0.1, clip_vloss=False, reward_power_pickup=0.5, eval_every=4, eval_greedy=False,
+                 eval_seeds=list(range(1000, 1012))),
     "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,
                     opponent="selfplay", allow_watering=True, mode="separated", net_channels=16, net_blocks=2,
                     learning_rate=2e-4, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
@@ -293,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.update(type=_parse_optional_float)
         elif f.name == "env_backend":
             kwargs.update(type=str, choices=ENV_BACKENDS)
+        elif f.name == "net_arch":
+            kwargs.update(type=str, choices=NET_ARCHS)
         elif f.name == "ray_address":
             kwargs.update(type=_parse_optional_str, metavar="ADDRESS")
         elif f.name == "eval_seeds":

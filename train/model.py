@@ -23,15 +23,17 @@ MASKED_LOGIT = -1e9
 
 
 def make_network(cfg: TrainConfig) -> torch.nn.Module:
-    """magma_policy's PolicyNet with the run's width and depth (fresh random weights from torch's generator)."""
+    """magma_policy's network of the run's architecture, width and depth (fresh random weights from torch's
+    generator)."""
     from magma_policy import network  # imported late: the trainer's tests replace magma_policy with a stub
 
     config_class = getattr(network, "NetworkConfig", None)
     if config_class is None:
         return network.PolicyNet(cfg)
-    wanted = {"channels": cfg.net_channels, "blocks": cfg.net_blocks}
+    wanted = {"channels": cfg.net_channels, "blocks": cfg.net_blocks, "arch": cfg.net_arch}
     names = {f.name for f in dataclasses.fields(config_class)}
-    return network.PolicyNet(config_class(**{k: v for k, v in wanted.items() if k in names}))
+    build = getattr(network, "build_network", network.PolicyNet)
+    return build(config_class(**{k: v for k, v in wanted.items() if k in names}))
 
 
 def training_network(cfg: TrainConfig, device: Optional[torch.device] = None) -> torch.nn.Module:
@@ -76,8 +78,9 @@ def load_weights(net: torch.nn.Module, cfg: TrainConfig, path: str, option: str)
     try:
         net.load_state_dict(load_init(path, option))
     except RuntimeError as exc:
-        raise ValueError("%s: %s does not fit this network (net_channels %d, net_blocks %d): %s"
-                         % (option, path, cfg.net_channels, cfg.net_blocks, str(exc).splitlines()[0])) from None
+        raise ValueError("%s: %s does not fit this network (net_arch %s, net_channels %d, net_blocks %d): %s"
+                         % (option, path, cfg.net_arch, cfg.net_channels, cfg.net_blocks,
+                            str(exc).splitlines()[0])) from None
 
 
 def anchor_network(cfg: TrainConfig, device: torch.device) -> Optional[torch.nn.Module]:

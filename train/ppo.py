@@ -166,7 +166,8 @@ def aggregate_units(unit_entry: torch.Tensor, unit_obs: torch.Tensor, logprob: t
 class Batch:
     """A finished rollout, ready for the update (torch tensors; C/H/W/G/U = feature sizes).
 
-    Per observation [T*B]: map_planes [T*B, C, H, W] float16 (cast per minibatch), global_features [T*B, G].
+    Per observation [T*B]: map_planes [T*B, C, H, W] float16 in channels_last memory (cast per minibatch),
+    global_features [T*B, G].
     Per unit [M]: unit_obs (its observation), unit_pos [M, 2], unit_features [M, U], action_mask [M, A],
     actions, unit_entry (its entry).
     Per entry [E]: entry_obs (its observation), advantages, returns, old_logp, old_value.
@@ -259,7 +260,10 @@ class RolloutStorage:
             torch.as_tensor(unit_value, dtype=torch.float32), torch.as_tensor(self.global_value.reshape(-1)),
             entry_obs_t.cpu(), len(entry_obs), switches)
         batch = Batch(
-            map_planes=as_t(inputs["map_planes"]), global_features=as_t(inputs["global_features"]),
+            # channels_last, as the network's weights (train.model.training_network): minibatches indexed from it
+            # keep that layout, and the convolutions skip a reorder of every minibatch
+            map_planes=as_t(inputs["map_planes"]).contiguous(memory_format=torch.channels_last),
+            global_features=as_t(inputs["global_features"]),
             unit_obs=unit_obs_t, unit_pos=as_t(inputs["unit_pos"]), unit_features=as_t(inputs["unit_features"]),
             action_mask=as_t(inputs["action_mask"]), actions=as_t(np.concatenate(self.actions).astype(np.int64)),
             unit_entry=unit_entry_t, entry_obs=entry_obs_t,

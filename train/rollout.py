@@ -18,7 +18,9 @@ def forward(net: torch.nn.Module, inputs: Dict[str, np.ndarray], device: torch.d
             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(masked logits [N, A], unit values [N], global values [B]) for numpy inputs."""
     t = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
-    return net_forward(net, t["map_planes"].float(), t["global_features"], t["unit_batch"], t["unit_pos"],
+    # channels_last, as the PPO update's minibatches (train.ppo.Batch): the same convolutions, the same outputs
+    planes = t["map_planes"].float().contiguous(memory_format=torch.channels_last)
+    return net_forward(net, planes, t["global_features"], t["unit_batch"], t["unit_pos"],
                        t["unit_features"], t["action_mask"], temperature)
 
 

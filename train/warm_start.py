@@ -49,7 +49,14 @@ def state_from_onnx(path: str) -> Dict[str, torch.Tensor]:
         raise ValueError("%s was exported for the actions %s, this code has %s: its policy head cannot be reused"
                          % (path, meta.get("actions"), list(actions.ACTION_NAMES)))
     try:
-        net = PolicyNet(NetworkConfig(**meta["network"]))
+        net_cfg = NetworkConfig(**meta["network"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError("%s: its metadata has no usable network size (%r)" % (meta_file, exc)) from None
+    if net_cfg.arch != "half":
+        raise ValueError("%s: a %s network is read back from its checkpoint, not from its export (give the run's "
+                         "checkpoint to --init-from)" % (path, net_cfg.arch))
+    try:
+        net = PolicyNet(net_cfg)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError("%s: its metadata has no usable network size (%r)" % (meta_file, exc)) from None
     try:

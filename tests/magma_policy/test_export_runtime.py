@@ -217,3 +217,82 @@ def test_the_play_temperature_comes_from_the_metadata(exported, tmp_path):
         else:
             with pytest.raises(ValueError, match="play_temperature must be a number >= 0"):
                 load_policy(str(copy), backend="numpy")
+
+
+# -- the quarter architecture: its export equals torch, the numpy executor equals onnxruntime ---------------------
+
+@pytest.fixture(scope="module")
+def exported_quarter(tmp_path_factory):
+    from magma_policy.export import export_untrained
+    from magma_policy.network import NetworkConfig
+
+    path = os.path.join(str(tmp_path_factory.mktemp("quarter")), "policy.onnx")
+    net = export_untrained(path, NetworkConfig(channels=32, blocks=2, arch="quarter"), seed=3)
+    with torch.no_grad():  # wake up the zero-initialised residual branches, so every layer counts
+        g = torch.Generator().manual_seed(3)
+        for block in net.blocks:
+            block.conv2[1].weight.copy_(torch.rand(block.conv2[1].weight.shape, generator=g) + 0.5)
+    from magma_policy.export import export_onnx
+
+    export_onnx(net, path, {"global_step": 0, "evaluation": {}, "note": "untrained"})
+    return path, net
+
+
+def _padded(f, multiple=4):
+    """f with its map planes zero-padded at the far edges to sides that are multiples of `multiple`."""
+    import dataclasses
+
+    pw, ph = (-f.map_planes.shape[1]) % multiple, (-f.map_planes.shape[2]) % multiple
+    return dataclasses.replace(f, map_planes=np.pad(f.map_planes, ((0, 0), (0, pw), (0, ph))))
+
+
+@pytest.mark.parametrize("size, on_map", [(48, True), (64, True), (48, False), (31, True)])
+def test_quarter_export_equals_torch(exported_quarter, size, on_map):
+    path, net = exported_quarter
+    f = random_features(size, 40, seed=size)
+    if on_map:
+        f.map_planes[20] = 1.0  # as encode writes it (random values exercise the board masks)
+    want_logits, want_value = _torch_eval(net, _padded(f))  # the runtime pads a 31 map to 32 as this does
+    assert np.abs(want_logits[f.action_mask]).max() > 0.1
+    for backend in ("onnxruntime", "numpy"):
+        logits, value = load_policy(path, backend=backend).evaluate(f)
+        np.testing.assert_allclose(logits, want_logits, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(value, want_value, atol=1e-4, rtol=0)
+
+
+def test_quarter_numpy_executor_equals_onnxruntime_on_real_observations(exported_quarter, game48, game64):
+    path, net = exported_quarter
+    feats = [encode(g.states[-1], p) for g in (game48, game64) for p in ("player_0", "player_1")]
+    ort_rt, np_rt = load_policy(path, backend="onnxruntime"), load_policy(path, backend="numpy")
+    builtin = NumpyExecutor(load_graph(path, use_onnx=False))
+    for f in feats:
+        want = ort_rt.evaluate(f)
+        for got in (np_rt.evaluate(f), _torch_eval(net, f)):
+            np.testing.assert_allclose(got[0], want[0], atol=1e-4, rtol=0)
+            np.testing.assert_allclose(got[1], want[1], atol=1e-4, rtol=0)
+        feeds = {"map_planes": f.map_planes[None], "global_features": f.global_features[None],
+                 "unit_pos": f.unit_pos, "unit_features": f.unit_features, "action_mask": f.action_mask}
+        np.testing.assert_allclose(builtin.run(feeds)[0], want[0], atol=1e-4, rtol=0)
+
+
+def test_quarter_zero_robots_and_metadata(exported_quarter):
+    path, _ = exported_quarter
+    f = random_features(48, 0)
+    feeds = {"map_planes": f.map_planes[None], "global_features": f.global_features[None],
+             "unit_pos": f.unit_pos, "unit_features": f.unit_features, "action_mask": f.action_mask}
+    import onnxruntime as ort
+
+    for run in (ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run,
+                lambda _, feeds: NumpyExecutor.from_file(path).run(feeds)):
+        logits, value = run(None, feeds)
+        assert logits.shape == (0, f.action_mask.shape[1]) and value.shape == (0,)
+    meta = json.load(open(path[:-5] + ".json"))
+    assert meta["network"]["arch"] == "quarter" and meta["network"]["channels"] == 32
+
+
+def test_quarter_policy_plays_decoded_queues(exported_quarter, game48):
+    path, _ = exported_quarter
+    state = game48.states[-1]
+    for backend in ("onnxruntime", "numpy"):
+        queues = load_policy(path, backend=backend).act(state, "player_0")
+        assert isinstance(queues, dict) and all(isinstance(q, list) for q in queues.values())

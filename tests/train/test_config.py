@@ -22,6 +22,20 @@ def test_presets_are_valid():
     assert len(basic.eval_seeds) >= 12 and basic.eval_episode_length == 1000
 
 
+def test_the_fast_preset_is_the_basic_setting_on_the_quarter_network_with_a_cheaper_update():
+    fast, basic = TrainConfig.from_dict(PRESETS["fast"]), TrainConfig.from_dict(PRESETS["basic"])
+    assert fast.net_arch == "quarter" and basic.net_arch == "half" == TrainConfig().net_arch
+    assert fast.update_epochs * fast.num_minibatches < basic.update_epochs * basic.num_minibatches / 8
+    assert fast.clip_coef == 0.1 and fast.batch_size == basic.batch_size
+    same = ("kaggle_ratio", "opponent", "allow_watering", "mode", "reward_ice_delivered", "reward_ice_dug",
+            "reward_power_pickup", "reward_factory_lost", "reward_scale", "eval_seeds")
+    assert all(getattr(fast, name) == getattr(basic, name) for name in same)
+    cfg, _ = config_from_args(["--preset", "smoke", "--net-arch", "quarter"])
+    assert cfg.net_arch == "quarter"
+    with pytest.raises(SystemExit):
+        config_from_args(["--net-arch", "eighth"])
+
+
 def test_command_line_overrides():
     cfg, _ = config_from_args(["--preset", "basic", "--lr", "1e-4", "--separate-value", "false",
                                "--eval-seeds", "5,6", "--target-kl", "0.02", "--mode", "grouped"])

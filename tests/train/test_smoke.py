@@ -77,3 +77,49 @@ def test_smoke_run_exports_a_policy_the_agent_uses(tmp_path):
         step += 1
     assert all(a.unit_controller == "policy" for a in agents.values())  # never fell back
     assert policy is not None
+
+
+def test_a_smoke_run_on_the_fast_presets_network_and_update_trains_and_exports(tmp_path):
+    """The fast preset's network (quarter) and update schedule, at the smoke preset's size: trains, and its export
+    plays through the numpy executor as torch computes it."""
+    import numpy as np
+    import torch
+
+    from magma_policy.features import encode
+    from magma_policy.runtime import load_policy
+    from train import checkpoint
+    from train.config import TrainConfig
+    from train.export import export_checkpoint
+    from train.model import make_network
+    from train.run import Trainer
+
+    fast = PRESETS["fast"]
+    values = dict(PRESETS["smoke"], eval_every=0, export_onnx=False)
+    values.update({k: fast[k] for k in ("net_arch", "net_channels", "net_blocks", "update_epochs", "num_minibatches",
+                                        "clip_coef")})
+    cfg = TrainConfig.from_dict(values)
+    run_dir = str(tmp_path / "fast")
+    figures = Trainer(cfg, run_dir, progress=False).train()
+    assert figures["losses/minibatches"] == cfg.update_epochs * cfg.num_minibatches
+    assert np.isfinite(figures["losses/loss"]) and figures["charts/rollout_SPS"] > 0
+    path = export_checkpoint(run_dir)
+    policy = load_policy(path, backend="numpy")
+    assert policy.metadata["network"]["arch"] == "quarter"
+    net = make_network(cfg)
+    net.load_state_dict(checkpoint.load_latest(run_dir)["net"])
+    net.eval()
+    from train.env import LuxGame
+
+    game = LuxGame(5)
+    game.reset()
+    for _ in range(3):  # the factories build their first robots
+        state, _ = game.step({})
+    f = encode(state, "player_0")
+    n = len(f.unit_ids)
+    assert n > 0
+    if n:
+        with torch.no_grad():
+            want = net(torch.from_numpy(f.map_planes[None]), torch.from_numpy(f.global_features[None]),
+                       torch.zeros(n, dtype=torch.long), torch.from_numpy(f.unit_pos),
+                       torch.from_numpy(f.unit_features), torch.from_numpy(f.action_mask))[0].numpy()
+        np.testing.assert_allclose(policy.evaluate(f)[0], want, atol=1e-4, rtol=0)

@@ -125,3 +125,14 @@ def test_load_init_accepts_an_exported_policy(exported):
     net = PolicyNet(original.cfg)
     net.load_state_dict(state)  # every key of the network is there, with its shape
     np.testing.assert_array_equal(state["policy.weight"].numpy(), original.policy.weight.detach().numpy())
+
+
+def test_a_quarter_export_is_refused_with_a_clear_message(tmp_path):
+    from magma_policy.export import export_untrained
+    from magma_policy.network import NetworkConfig
+    from train.warm_start import state_from_onnx
+
+    path = str(tmp_path / "policy.onnx")
+    export_untrained(path, NetworkConfig(channels=8, blocks=1, arch="quarter"))
+    with pytest.raises(ValueError, match="quarter network is read back from its checkpoint"):
+        state_from_onnx(path)
