@@ -5,7 +5,8 @@ show each robot the tile it would be sent to.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+import weakref
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -21,50 +22,98 @@ _UNREACHABLE = 1 << 40
 
 
 class ResourceTiles:
-    """Ice, ore and clearable rubble tiles near each factory, by distance to its footprint; built lazily."""
+    """Ice, ore and clearable rubble tiles near each factory, by distance to its footprint, and the tiles claimed
+    so far in one pass. The tiles near each factory are computed once per board (`_BoardTiles`) and shared by
+    every pass, kind and player of that state."""
 
     def __init__(self, board: Board) -> None:
-        clearable = (board.rubble > 0) & (board.ice == 0) & (board.ore == 0) & (board.factory_occupancy == -1)
-        self._fields = {A.ICE: board.ice > 0, A.ORE: board.ore > 0, RUBBLE: clearable}
-        self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
-        self._cache: Dict[Tuple[str, int], Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._claimed = np.zeros(board.rubble.shape, dtype=bool)
+        self._board = _board_tiles(board)
+        self._claimed: Set[Tile] = set()
         self._exhausted: Set[Tuple[str, int]] = set()
 
-    def _near(self, home: Factory, resource: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = (home.unit_id, resource)
-        if key not in self._cache:
-            if resource not in self._tiles:
-                self._tiles[resource] = np.nonzero(self._fields[resource])
-            xs, ys = self._tiles[resource]
-            d_home = footprint_gap(xs, ys, int(home.pos[0]), int(home.pos[1]))
-            keep = d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE)
-            self._cache[key] = (xs[keep], ys[keep], d_home[keep])
-        return self._cache[key]
-
     def nearest(self, unit: Unit, home: Factory, resource: int) -> Optional[Tile]:
-        """The tile nearest home (then nearest the robot, then first found) not yet claimed by another robot."""
+        """The tile nearest home (then nearest the robot, then first in the board's row-major order) not yet
+        claimed by another robot."""
         key = (home.unit_id, resource)
         if key in self._exhausted:
             return None  # claims only grow within a turn: once none is left, none will be
-        xs, ys, d_home = self._near(home, resource)
-        claimed = self._claimed[xs, ys]
-        if claimed.all():  # also when there are no tiles at all
+        ux, uy = int(unit.pos[0]), int(unit.pos[1])
+        claimed = self._claimed
+        best: Optional[Tile] = None
+        best_gap = best_home = 0
+        # Candidates come sorted by their distance to home (row-major within one distance): the first distance
+        # with an unclaimed tile decides, and within it the tile nearest the robot, the first of equals.
+        for d_home, x, y in self._board.near(home, resource):
+            if best is not None and d_home > best_home:
+                break
+            if (x, y) in claimed:
+                continue
+            gap = abs(x - ux) + abs(y - uy)
+            if best is None or gap < best_gap:
+                best, best_gap, best_home = (x, y), gap, d_home
+        if best is None:  # also when there are no tiles at all
             self._exhausted.add(key)
-            return None
-        # Distances stay below 1024 on any map: one key orders by home distance, then robot distance.
-        order = d_home * 1024 + np.abs(xs - int(unit.pos[0])) + np.abs(ys - int(unit.pos[1]))
-        order[claimed] = _UNREACHABLE
-        i = int(order.argmin())
-        return int(xs[i]), int(ys[i])
+        return best
 
     def is_free(self, tile: Tile, resource: int) -> bool:
         """Whether the tile holds this kind of target and nobody has claimed it yet."""
-        return bool(self._fields[resource][tile[0], tile[1]]) and not self._claimed[tile[0], tile[1]]
+        return bool(self._board.field(resource)[tile[0], tile[1]]) and (tile[0], tile[1]) not in self._claimed
 
     def claim(self, tile: Tile) -> None:
         """No other robot will be sent to this tile this turn."""
-        self._claimed[tile[0], tile[1]] = True
+        self._claimed.add((int(tile[0]), int(tile[1])))
+
+
+class _BoardTiles:
+    """One board's target tiles of each kind near each factory: (distance to its footprint, x, y), sorted by that
+    distance, the board's row-major order within one distance. Built lazily, kept on the board."""
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        self._fields: Dict[int, np.ndarray] = {}
+        self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+        self._near: Dict[Tuple[str, int, int, int], List[Tuple[int, int, int]]] = {}
+
+    def field(self, resource: int) -> np.ndarray:
+        if resource not in self._fields:
+            board = self.board
+            if resource == RUBBLE:
+                self._fields[resource] = ((board.rubble > 0) & (board.ice == 0) & (board.ore == 0)
+                                          & (board.factory_occupancy == -1))
+            else:
+                self._fields[resource] = (board.ice if resource == A.ICE else board.ore) > 0
+        return self._fields[resource]
+
+    def near(self, home: Factory, resource: int) -> List[Tuple[int, int, int]]:
+        cx, cy = int(home.pos[0]), int(home.pos[1])
+        key = (home.unit_id, cx, cy, resource)
+        if key not in self._near:
+            if resource not in self._tiles:
+                self._tiles[resource] = np.nonzero(self.field(resource))
+            xs, ys = self._tiles[resource]
+            d_home = footprint_gap(xs, ys, cx, cy)
+            keep = np.flatnonzero(d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE))
+            keep = keep[np.argsort(d_home[keep], kind="stable")]
+            self._near[key] = list(zip(d_home[keep].tolist(), xs[keep].tolist(), ys[keep].tolist()))
+        return self._near[key]
+
+
+# The _BoardTiles of the boards seen last, by id (a weak reference tells a board from a later one at the same
+# address); kept out of the board itself, so that states pickle (checkpoints, worker pipes) without it.
+_RECENT_BOARDS: Dict[int, Tuple[Any, _BoardTiles]] = {}
+_RECENT_LIMIT = 64
+
+
+def _board_tiles(board: Board) -> _BoardTiles:
+    """The board's _BoardTiles (one per board object: a state's board does not change)."""
+    entry = _RECENT_BOARDS.get(id(board))
+    if entry is not None and entry[0]() is board:
+        return entry[1]
+    if len(_RECENT_BOARDS) >= _RECENT_LIMIT:
+        _RECENT_BOARDS.clear()
+    tiles = _BoardTiles(board)
+    _RECENT_BOARDS[id(board)] = (weakref.ref(board), tiles)
+    return tiles
 
 
 # Kinds of target tile every robot is given: (name, what ResourceTiles claims, whether heavies claim before lights).
@@ -91,22 +140,27 @@ def target_tiles(state: GameState, player: str, units: Sequence[Unit],
     centres = np.array([f.pos for f in home_facs], dtype=np.int64)
     nearest = np.clip(pos, centres - 1, centres + 1)
     out["home"] = [(int(x), int(y)) for x, y in nearest]
+    numbers = [id_number(u.unit_id) for u in units]
+    orders = {first: sorted(range(len(units)), key=lambda i: (units[i].is_heavy != first, numbers[i]))
+              for first in (True, False)}
     for name, resource, heavy_first in TARGET_KINDS:
-        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first)
+        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first])
     return out
 
 
 def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,
-                     heavy_first: bool) -> List[Optional[Tile]]:
+                     heavy_first: bool, order: Optional[Sequence[int]] = None) -> List[Optional[Tile]]:
     """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
-    `heavy_first`, else lights first, by id number within each kind."""
+    `heavy_first`, else lights first, by id number within each kind (`order`: that order, when the caller has it)."""
     tiles = ResourceTiles(board)
-    order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
+    if order is None:
+        order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
     found: List[Optional[Tile]] = [None] * len(units)
     for i in order:
         unit, home = units[i], homes[i]
         here = (int(unit.pos[0]), int(unit.pos[1]))
-        if resource != RUBBLE and tiles.is_free(here, resource) and home.distance_to(unit.pos) <= MAX_TARGET_DISTANCE:
+        gap = max(abs(here[0] - int(home.pos[0])) - 1, 0) + max(abs(here[1] - int(home.pos[1])) - 1, 0)
+        if resource != RUBBLE and gap <= MAX_TARGET_DISTANCE and tiles.is_free(here, resource):
             tile = here
         else:
             tile = tiles.nearest(unit, home, resource)

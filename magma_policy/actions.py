@@ -180,6 +180,28 @@ def pad_border(grid: np.ndarray, value: Union[bool, float] = 0, dtype: Optional[
     return out
 
 
+def tile_offsets(pos: np.ndarray, tiles: Sequence[Optional[Tile]]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dy, has) [N]: each robot's offset to its tile (`pos` [N, 2]; 0 where it has none) and whether it has one."""
+    n = len(tiles)
+    has = np.fromiter((t is not None for t in tiles), dtype=bool, count=n)
+    arr = np.array([t if t is not None else (0, 0) for t in tiles], dtype=np.int64).reshape(n, 2)
+    d = np.where(has[:, None], arr - pos.reshape(n, 2), 0)
+    return d[:, 0], d[:, 1], has
+
+
+def step_directions(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """`lux.actions.direction_to` for arrays of offsets: x first when |dx| >= |dy|, CENTER where both are 0."""
+    along_x = np.where(dx > 0, A.RIGHT, A.LEFT)
+    along_y = np.where(dy > 0, A.DOWN, A.UP)
+    step = np.where(np.abs(dx) >= np.abs(dy), along_x, along_y)
+    return np.where((dx == 0) & (dy == 0), A.CENTER, step)
+
+
+# The move action of each direction (CENTER: NOOP), indexed by direction.
+_MOVE_OF_DIRECTION_ARRAY = np.array([NOOP] + [MOVE_OF_DIRECTION[d] for d in (A.UP, A.RIGHT, A.DOWN, A.LEFT)],
+                                    dtype=np.int64)
+
+
 def _masks(ctx: _Context, robots: List[Unit], targets: Targets) -> np.ndarray:
     """The masks of all robots at once (numpy over robots; only the queue heads are read one by one)."""
     n = len(robots)
@@ -212,7 +234,7 @@ def _masks(ctx: _Context, robots: List[Unit], targets: Targets) -> np.ndarray:
     ice = np.array([u.cargo.ice for u in robots], dtype=np.float64)
     ore = np.array([u.cargo.ore for u in robots], dtype=np.float64)
     strains = board.lichen_strains[x, y]
-    own_lichen = np.isin(strains, np.array(sorted(ctx.own_strains), dtype=np.int64))
+    own_lichen = np.fromiter((int(v) in ctx.own_strains for v in strains), dtype=bool, count=n)
     # The engine digs rubble first, then lichen, then ice, then ore (`_handle_dig_actions`).
     useful = np.select(
         [board.rubble[x, y] > 0, board.lichen[x, y] > 0, board.ice[x, y] > 0, board.ore[x, y] > 0],
@@ -230,11 +252,12 @@ def _masks(ctx: _Context, robots: List[Unit], targets: Targets) -> np.ndarray:
     gain = np.minimum(battery - left, ctx.factory_power[x, y])
     mask[:, PICKUP_POWER] = ctx.own_tiles[x, y] & (left >= 0) & (gain >= PICKUP_MIN_FRACTION * battery)
 
+    rows = np.arange(n)
     for action, kind in GOAL_KIND.items():
-        for i, tile in enumerate(targets[kind]):
-            first = _first_step(robots[i], tile)
-            if first is not None:
-                mask[i, action] = mask[i, MOVE_OF_DIRECTION[first]]
+        # A walk is allowed when the move of its first step is (none without a tile, or on it).
+        dx, dy, has = tile_offsets(pos, targets[kind])
+        first = _MOVE_OF_DIRECTION_ARRAY[step_directions(dx, dy)]
+        mask[:, action] = has & (first != NOOP) & mask[rows, first]
     return mask
 
 

@@ -112,7 +112,7 @@ from lux.rules import is_day
 from lux.state import GameState, Unit, id_number
 from lux.turn import view_of
 
-from .actions import action_masks, pad_border
+from .actions import action_masks, pad_border, step_directions, tile_offsets
 
 MAP_CHANNELS = (
     "ice", "ore", "rubble", "own_lichen", "enemy_lichen", "own_factory", "enemy_factory",
@@ -288,15 +288,14 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
         metal = np.array([f.cargo.metal for f in home], dtype=np.float32)
         feats[:, UNIT_FEATURES.index("home_metal")] = np.minimum(metal / heavy_price, 1.0)
         home_col, column = UNIT_FEATURES.index("home_up"), UNIT_FEATURES.index("ice_up")
-        for i in range(n):
-            feats[i, home_col:home_col + 4] = _steps_toward(targets["home"][i], pos[i])
+        dx, dy, _ = tile_offsets(pos, targets["home"])
+        feats[:, home_col:home_col + 4] = _steps_toward_all(dx, dy)
         for name, _, _ in TARGET_KINDS:
-            for i, tile in enumerate(targets[name]):
-                if tile is not None:
-                    feats[i, column:column + 4] = _steps_toward(tile, pos[i])
-                    gap = abs(tile[0] - int(pos[i][0])) + abs(tile[1] - int(pos[i][1]))
-                    feats[i, column + 4] = min(gap / TARGET_DISTANCE_SCALE, 1.0)
-                    feats[i, column + 5] = 1.0
+            dx, dy, has = tile_offsets(pos, targets[name])
+            feats[:, column:column + 4] = _steps_toward_all(dx, dy)
+            gap = (np.abs(dx) + np.abs(dy)).astype(np.float32)
+            feats[:, column + 4] = np.where(has, np.minimum(gap / TARGET_DISTANCE_SCALE, 1.0), 1.0)
+            feats[:, column + 5] = has
             column += 6
     feats[:, 12] = power >= np.array([u.cfg.ACTION_QUEUE_POWER_COST for u in units], dtype=np.float32)
     for i, u in enumerate(units):
@@ -311,6 +310,21 @@ def _unit_features(state: GameState, player: str, units: List[Unit], planes: np.
 
 # Position of each move direction among the four step features.
 _STEP_COLUMN = {lux_actions.UP: 0, lux_actions.RIGHT: 1, lux_actions.DOWN: 2, lux_actions.LEFT: 3}
+_COLUMN_OF_DIRECTION = np.array([_STEP_COLUMN.get(d, -1) for d in range(5)], dtype=np.int64)  # by direction
+
+
+def _steps_toward_all(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """`_steps_toward` of every robot at once, from its offsets to its tile [N] (0, 0: on it or without one)."""
+    n = len(dx)
+    out = np.zeros((n, 4), dtype=np.float32)
+    rows = np.arange(n)
+    moving_x, moving_y = dx != 0, dy != 0
+    # The closer moves along x and along y: 0.5 each; direction_to's move: 1.
+    out[rows[moving_x], _COLUMN_OF_DIRECTION[np.where(dx > 0, lux_actions.RIGHT, lux_actions.LEFT)][moving_x]] = 0.5
+    out[rows[moving_y], _COLUMN_OF_DIRECTION[np.where(dy > 0, lux_actions.DOWN, lux_actions.UP)][moving_y]] = 0.5
+    moving = moving_x | moving_y
+    out[rows[moving], _COLUMN_OF_DIRECTION[step_directions(dx, dy)[moving]]] = 1.0
+    return out
 
 
 def _steps_toward(tile: Optional[Tuple[int, int]], pos: np.ndarray) -> np.ndarray:
