@@ -70,14 +70,14 @@ def trainer_sps(args: argparse.Namespace, backend: str = "subprocess", announce:
     values.update(num_workers=args.num_workers, num_envs=args.num_envs, num_steps=args.num_steps,
                   total_timesteps=args.num_envs * args.num_steps * args.updates, eval_every=0, export_onnx=False,
                   torch_threads=args.torch_threads, env_backend=backend, ray_address=args.ray_address)
-    for name in ("update_epochs", "num_minibatches"):
+    for name in ("update_epochs", "num_minibatches", "update_threads"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     cfg = TrainConfig.from_dict(values)
     if announce:
-        print("trainer config: preset %s, net %s %d channels x %d blocks, %d epochs x %d minibatches"
-              % (args.preset, cfg.net_arch, cfg.net_channels, cfg.net_blocks, cfg.update_epochs, cfg.num_minibatches),
-              flush=True)
+        print("trainer config: preset %s, net %s %d channels x %d blocks, %d epochs x %d minibatches, %d update "
+              "threads" % (args.preset, cfg.net_arch, cfg.net_channels, cfg.net_blocks, cfg.update_epochs,
+                           cfg.num_minibatches, cfg.update_threads), flush=True)
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(cfg, run_dir, progress=False)
         start = time.perf_counter()
@@ -141,6 +141,8 @@ def main() -> None:
     parser.add_argument("--update-epochs", type=int, default=None, help="override the preset's")
     parser.add_argument("--num-minibatches", type=int, default=None, help="override the preset's")
     parser.add_argument("--torch-threads", type=int, default=1)
+    parser.add_argument("--update-threads", type=int, default=None, help="torch threads of the PPO update "
+                        "(override the preset's)")
     parser.add_argument("--env-backend", choices=("subprocess", "ray"), default="subprocess",
                         help="ray: also train with the envs on Ray actors and print both pools' figures")
     parser.add_argument("--ray-address", default=None, help="with --env-backend ray: a running Ray cluster "

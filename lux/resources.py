@@ -34,10 +34,13 @@ class ResourceTiles:
     def nearest(self, unit: Unit, home: Factory, resource: int) -> Optional[Tile]:
         """The tile nearest home (then nearest the robot, then first in the board's row-major order) not yet
         claimed by another robot."""
+        return self.nearest_to(int(unit.pos[0]), int(unit.pos[1]), home, resource)
+
+    def nearest_to(self, ux: int, uy: int, home: Factory, resource: int) -> Optional[Tile]:
+        """`nearest` for a robot at (ux, uy)."""
         key = (home.unit_id, resource)
         if key in self._exhausted:
             return None  # claims only grow within a turn: once none is left, none will be
-        ux, uy = int(unit.pos[0]), int(unit.pos[1])
         claimed = self._claimed
         best: Optional[Tile] = None
         best_gap = best_home = 0
@@ -57,11 +60,15 @@ class ResourceTiles:
 
     def is_free(self, tile: Tile, resource: int) -> bool:
         """Whether the tile holds this kind of target and nobody has claimed it yet."""
-        return bool(self._board.field(resource)[tile[0], tile[1]]) and (tile[0], tile[1]) not in self._claimed
+        return bool(self._board.field(resource).item(tile[0], tile[1])) and (tile[0], tile[1]) not in self._claimed
 
     def claim(self, tile: Tile) -> None:
         """No other robot will be sent to this tile this turn."""
         self._claimed.add((int(tile[0]), int(tile[1])))
+
+
+Near = Tuple[int, int, int]  # (distance to the factory's footprint, x, y)
+NearKey = Tuple[str, int, int, int]  # (factory id, its x, its y, resource)
 
 
 class _BoardTiles:
@@ -72,7 +79,8 @@ class _BoardTiles:
         self.board = board
         self._fields: Dict[int, np.ndarray] = {}
         self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
-        self._near: Dict[Tuple[str, int, int, int], List[Tuple[int, int, int]]] = {}
+        self._near: Dict[NearKey, List[Near]] = {}
+        self._static: Dict[int, Dict[NearKey, List[Near]]] = {}
 
     def field(self, resource: int) -> np.ndarray:
         if resource not in self._fields:
@@ -84,18 +92,45 @@ class _BoardTiles:
                 self._fields[resource] = (board.ice if resource == A.ICE else board.ore) > 0
         return self._fields[resource]
 
-    def near(self, home: Factory, resource: int) -> List[Tuple[int, int, int]]:
+    def near(self, home: Factory, resource: int) -> List[Near]:
         cx, cy = int(home.pos[0]), int(home.pos[1])
         key = (home.unit_id, cx, cy, resource)
+        if resource != RUBBLE:
+            # Ice and ore never change during a game: the lists of the game's earlier boards are reused.
+            if resource not in self._static:
+                self._static[resource] = _static_near(resource, self.field(resource))
+            memo = self._static[resource]
+            if key not in memo:
+                memo[key] = self._compute(cx, cy, resource)
+            return memo[key]
         if key not in self._near:
-            if resource not in self._tiles:
-                self._tiles[resource] = np.nonzero(self.field(resource))
-            xs, ys = self._tiles[resource]
-            d_home = footprint_gap(xs, ys, cx, cy)
-            keep = np.flatnonzero(d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE))
-            keep = keep[np.argsort(d_home[keep], kind="stable")]
-            self._near[key] = list(zip(d_home[keep].tolist(), xs[keep].tolist(), ys[keep].tolist()))
+            self._near[key] = self._compute(cx, cy, resource)
         return self._near[key]
+
+    def _compute(self, cx: int, cy: int, resource: int) -> List[Near]:
+        if resource not in self._tiles:
+            self._tiles[resource] = np.nonzero(self.field(resource))
+        xs, ys = self._tiles[resource]
+        d_home = footprint_gap(xs, ys, cx, cy)
+        keep = np.flatnonzero(d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE))
+        keep = keep[np.argsort(d_home[keep], kind="stable")]
+        return list(zip(d_home[keep].tolist(), xs[keep].tolist(), ys[keep].tolist()))
+
+
+# Per (resource, field): the near lists of every factory seen on boards with that ice (or ore) field. A game's
+# boards share one; an env worker runs several games at once, so several are kept.
+# The lists depend only on the field and the factory's position, so a field is found by its contents.
+_STATIC_FIELDS: Dict[Tuple[int, int], Tuple[np.ndarray, Dict[NearKey, List[Near]]]] = {}
+
+
+def _static_near(resource: int, field: np.ndarray) -> Dict[NearKey, List[Near]]:
+    key = (resource, hash(field.tobytes()))
+    entry = _STATIC_FIELDS.get(key)
+    if entry is None or not np.array_equal(entry[0], field):
+        if len(_STATIC_FIELDS) >= _RECENT_LIMIT:
+            _STATIC_FIELDS.clear()
+        entry = _STATIC_FIELDS[key] = (field.copy(), {})
+    return entry[1]
 
 
 # The _BoardTiles of the boards seen last, by id (a weak reference tells a board from a later one at the same
@@ -143,27 +178,36 @@ def target_tiles(state: GameState, player: str, units: Sequence[Unit],
     numbers = [id_number(u.unit_id) for u in units]
     orders = {first: sorted(range(len(units)), key=lambda i: (units[i].is_heavy != first, numbers[i]))
               for first in (True, False)}
+    here = [(int(x), int(y)) for x, y in pos.tolist()]
     for name, resource, heavy_first in TARGET_KINDS:
-        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first])
+        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first], here)
     return out
 
 
 def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,
-                     heavy_first: bool, order: Optional[Sequence[int]] = None) -> List[Optional[Tile]]:
+                     heavy_first: bool, order: Optional[Sequence[int]] = None,
+                     positions: Optional[Sequence[Tile]] = None) -> List[Optional[Tile]]:
     """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
-    `heavy_first`, else lights first, by id number within each kind (`order`: that order, when the caller has it)."""
+    `heavy_first`, else lights first, by id number within each kind (`order`: that order, `positions`: the robots'
+    tiles as ints, when the caller has them)."""
     tiles = ResourceTiles(board)
     if order is None:
         order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
+    if positions is None:
+        positions = [(int(u.pos[0]), int(u.pos[1])) for u in units]
+    centres = {}
     found: List[Optional[Tile]] = [None] * len(units)
     for i in order:
-        unit, home = units[i], homes[i]
-        here = (int(unit.pos[0]), int(unit.pos[1]))
-        gap = max(abs(here[0] - int(home.pos[0])) - 1, 0) + max(abs(here[1] - int(home.pos[1])) - 1, 0)
+        home = homes[i]
+        here = positions[i]
+        centre = centres.get(home.unit_id)
+        if centre is None:
+            centre = centres[home.unit_id] = (int(home.pos[0]), int(home.pos[1]))
+        gap = max(abs(here[0] - centre[0]) - 1, 0) + max(abs(here[1] - centre[1]) - 1, 0)
         if resource != RUBBLE and gap <= MAX_TARGET_DISTANCE and tiles.is_free(here, resource):
             tile = here
         else:
-            tile = tiles.nearest(unit, home, resource)
+            tile = tiles.nearest_to(here[0], here[1], home, resource)
         if tile is not None:
             tiles.claim(tile)
             found[i] = tile

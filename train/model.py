@@ -105,10 +105,19 @@ def stack_planes(planes: Sequence[np.ndarray]) -> np.ndarray:
     """Stack [C, H, W] maps; smaller maps (a Kaggle map among NeurIPS ones) are zero-padded at the far edges."""
     h = max(p.shape[1] for p in planes)
     w = max(p.shape[2] for p in planes)
+    if all(p.shape[1] == h and p.shape[2] == w for p in planes):
+        return np.stack(planes)  # one map size (every training batch of a one-config run)
     out = np.zeros((len(planes), planes[0].shape[0], h, w), dtype=planes[0].dtype)
     for i, p in enumerate(planes):
         out[i, :, :p.shape[1], :p.shape[2]] = p
     return out
+
+
+def channels_last(maps: torch.Tensor, dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+    """`maps` [B, C, H, W] in channels_last memory (as `dtype`), the layout of the training network's weights, in
+    one copy (Tensor.float() then .contiguous(memory_format=...) takes two passes and is several times slower)."""
+    out = torch.empty(maps.shape, dtype=dtype or maps.dtype, device=maps.device, memory_format=torch.channels_last)
+    return out.copy_(maps)
 
 
 def batch_inputs(views: Sequence[Any]) -> Dict[str, np.ndarray]:

@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from train.config import TrainConfig
-from train.model import batch_inputs, net_forward
+from train.model import batch_inputs, channels_last, net_forward
 from train.separation import SeparationSwitches
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class RolloutStorage:
         batch = Batch(
             # channels_last, as the network's weights (train.model.training_network): minibatches indexed from it
             # keep that layout, and the convolutions skip a reorder of every minibatch
-            map_planes=as_t(inputs["map_planes"]).contiguous(memory_format=torch.channels_last),
+            map_planes=channels_last(as_t(inputs["map_planes"])),
             global_features=as_t(inputs["global_features"]),
             unit_obs=unit_obs_t, unit_pos=as_t(inputs["unit_pos"]), unit_features=as_t(inputs["unit_features"]),
             action_mask=as_t(inputs["action_mask"]), actions=as_t(np.concatenate(self.actions).astype(np.int64)),

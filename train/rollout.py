@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from train.model import batch_inputs, net_forward
+from train.model import batch_inputs, channels_last, net_forward
 from train.workers import EnvPool, SeatObs
 
 
@@ -19,7 +19,7 @@ def forward(net: torch.nn.Module, inputs: Dict[str, np.ndarray], device: torch.d
     """(masked logits [N, A], unit values [N], global values [B]) for numpy inputs."""
     t = {k: torch.as_tensor(v, device=device) for k, v in inputs.items()}
     # channels_last, as the PPO update's minibatches (train.ppo.Batch): the same convolutions, the same outputs
-    planes = t["map_planes"].float().contiguous(memory_format=torch.channels_last)
+    planes = channels_last(t["map_planes"], torch.float32)
     return net_forward(net, planes, t["global_features"], t["unit_batch"], t["unit_pos"],
                        t["unit_features"], t["action_mask"], temperature)
 
