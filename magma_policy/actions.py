@@ -297,20 +297,27 @@ def action_masks(state: GameState, player: str, units: Sequence[Union[str, Unit]
     return _masks(ctx, robots, targets)
 
 
+def _ahead(start: int, step: int, size: int) -> slice:
+    """The indices start + step, start + 2 * step, ... along one axis of `size`, at most MAX_RUN of them."""
+    if step > 0:
+        return slice(start + 1, min(start + 1 + MAX_RUN, size))
+    if start == 0:
+        return slice(0, 0)
+    stop = start - 1 - MAX_RUN
+    return slice(start - 1, stop if stop >= 0 else None, -1)
+
+
 def _move_run(ctx: _Context, unit: Unit, direction: int, power: int) -> int:
     """Straight moves ahead that stay on the map, avoid enemy factories and are paid for by `power`."""
-    delta = A.DIRECTION_DELTAS[direction]
+    dx, dy = (int(v) for v in A.DIRECTION_DELTAS[direction])
     x, y = int(unit.pos[0]), int(unit.pos[1])
-    run = 0
-    while run < MAX_RUN:
-        x, y = x + int(delta[0]), y + int(delta[1])
-        if not ctx.in_bounds(x, y) or ctx.enemy_tiles[x, y]:
-            break
-        power -= ctx.move_cost(unit, x, y)
-        if power < 0:
-            break
-        run += 1
-    return max(run, 1)
+    index = (_ahead(x, dx, ctx.w), y) if dx else (x, _ahead(y, dy, ctx.h))  # the tiles ahead, nearest first
+    cost = ctx.view.move_cost(unit.unit_type)[index]
+    blocked = np.flatnonzero(ctx.enemy_tiles[index])
+    if len(blocked):
+        cost = cost[:blocked[0]]
+    # Costs are positive, so the run is the number of tiles whose cumulative cost `power` still pays.
+    return max(int(np.searchsorted(np.cumsum(cost), power, side="right")), 1)
 
 
 def queue_for(ctx: _Context, unit: Unit, action: int, goal: Optional[Tile] = None) -> Queue:
