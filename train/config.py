@@ -7,7 +7,8 @@ Presets:
            power picked up at a factory by a robot low on it (robots that ran dry far from home starved their
            factories; docs/results/basic_run.md)
   fast     the basic setting on the cheaper network (`--net-arch quarter`: squeeze-and-excitation blocks at a
-           quarter of the map's resolution) with a cheaper update: 2 epochs of 4 large minibatches, clip 0.1
+           quarter of the map's resolution) with a cheaper update: 2 epochs of 4 large minibatches, clip 0.1, one
+           torch thread (a second one waits on any other work of the machine's two cores: 9x slower there)
            (docs/results/throughput.md)
   default  PPO from the imitation warm start (`python train/imitation.py`, then
            `--init-from runs/imitation/init.pt`): both game configs, lichen watering on as in play, team terms
@@ -203,7 +204,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                   reward_power_pickup=0.5, eval_every=4, eval_greedy=False, eval_seeds=list(range(1000, 1012))),
     "fast": dict(exp_name="fast", total_timesteps=49_152, num_envs=16, num_steps=128, kaggle_ratio=1.0,
                  opponent="selfplay", allow_watering=False, mode="separated", net_arch="quarter", net_channels=32,
-                 net_blocks=2, learning_rate=1e-3, update_epochs=2, num_minibatches=4, clip_coef=0.1,
+                 net_blocks=2, learning_rate=1e-3, update_epochs=2, num_minibatches=4, clip_coef=0.1, update_threads=1,
                  reward_scale=0.1, clip_vloss=False, reward_power_pickup=0.5, eval_every=4, eval_greedy=False,
                  eval_seeds=list(range(1000, 1012))),
     "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,

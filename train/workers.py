@@ -54,6 +54,16 @@ class StepResult:
     seat_rewards: List[float] = field(default_factory=list)  # per learning seat: its reward terms summed
 
 
+def to_float16(planes: np.ndarray) -> np.ndarray:
+    """`planes` as float16, rounded as numpy rounds (to nearest even), through torch's vectorised cast: numpy's
+    cast of one map took ~40x as long, 3% of a rollout step."""
+    try:
+        import torch
+    except ImportError:  # the PettingZoo environment without the trainer's packages
+        return np.asarray(planes, dtype=np.float16)
+    return torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32)).half().numpy()
+
+
 def n_keys(cfg: Any) -> int:
     """Trajectory keys per (env, player)."""
     if cfg.mode == "global":
@@ -125,7 +135,7 @@ class GameRunner:
         ids = list(f.unit_ids)
         self.unit_ids[player] = ids
         self.targets[player] = f.targets
-        return SeatObs(np.asarray(f.map_planes, dtype=np.float16), f.global_features, f.unit_pos, f.unit_features,
+        return SeatObs(to_float16(f.map_planes), f.global_features, f.unit_pos, f.unit_features,
                        f.action_mask, self._keys(state, player, ids), self.selfplay or player == self.learn_seat)
 
     def _learner_result(self, state: GameState) -> Dict[str, float]:
