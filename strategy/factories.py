@@ -10,10 +10,10 @@ from lux.turn import view_of
 
 HEAVIES_PER_FACTORY = 1  # always rebuilt first
 LIGHTS_PER_FACTORY = 4  # the workforce: rebuilt before anything else is saved for
-# Beyond that: a second heavy per factory (it beats any light on our lichen and mines a second ice tile), then
-# more lights, up to these.
-MAX_HEAVIES_PER_FACTORY = 2
-MAX_LIGHTS_PER_FACTORY = 10
+# Beyond that: more heavies per factory (they mine ore for the next robots, then ice: water for lichen; and they
+# beat any light on our lichen), then more lights, up to these.
+MAX_HEAVIES_PER_FACTORY = 4
+MAX_LIGHTS_PER_FACTORY = 15
 POWER_RESERVE = 100  # left in the factory after building a light, for robots to pick up
 WATER_RESERVE = 150  # water kept in stock before any watering (150 steps of upkeep)
 ENDGAME_STEPS = 100  # near the end, any water beyond the remaining upkeep can go to lichen

@@ -10,10 +10,12 @@ from lux.state import GameState, opponent
 from .maps import footprint_distance, manhattan_distance, window_sum
 
 # Weights of the spawn score. Ice next to the factory decides survival (a factory burns 1 water a step), so it
-# dominates; ore feeds robot building; open flat ground around the factory is room for lichen; a factory next
-# to the opponent's gets its robots harassed.
+# dominates; ore feeds robot building (its heavies mine it: ore out of their reach, ORE_REACH, is worth nothing,
+# and factories placed that way kept 10 metal for a whole game); open flat ground around the factory is room for
+# lichen; a factory next to the opponent's gets its robots harassed.
 ICE_WEIGHT = 10.0
-ORE_WEIGHT = 1.0
+ORE_WEIGHT = 2.0
+ORE_REACH = 14  # ore distances are capped here: lux.resources.MAX_TARGET_DISTANCE plus a step
 RUBBLE_WEIGHT = 0.02
 LICHEN_ROOM_WEIGHT = 0.05
 ENEMY_NEAR_PENALTY = 5.0
@@ -32,7 +34,7 @@ def spawn_scores(state: GameState, player: str) -> np.ndarray:
     """Score of a factory centred on each tile; -inf where placement is not allowed."""
     board = state.board
     ice_dist = footprint_distance(unclaimed(board.ice > 0, board.factory_occupancy != -1)).astype(np.float64)
-    ore_dist = np.minimum(footprint_distance(board.ore > 0), 20).astype(np.float64)
+    ore_dist = np.minimum(footprint_distance(board.ore > 0), ORE_REACH).astype(np.float64)
     rubble_near = window_sum(board.rubble, 3)
     open_ground = (board.rubble == 0) & (board.ice == 0) & (board.ore == 0)
     lichen_room = window_sum(open_ground, 4)

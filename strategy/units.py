@@ -2,17 +2,19 @@
 collide.
 
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
-Heavies mine ice for their home factory; lights mine ore (ice when home water runs low) until home holds the
-metal for a heavy, then clear rubble near home: lichen only spreads onto tiles without rubble, and metal beyond
-the robots a factory builds is of no use. Each robot walks to its own tile of each kind, the one
-`lux.resources.target_tiles` gives it (and the policy's features show), so the policy imitates walks it can see.
+A home's heavies have roles (`heavy_roles`): the first mines ice (ore at the start, until a second heavy is paid
+for), the second ore while metal is short, the rest guard our lichen against enemy robots; late in the game every
+robot but the ice miners does. Lights mine ore (ice when home water runs low) until home holds the metal for a
+heavy, then clear rubble near home: lichen only spreads onto tiles without rubble. Each robot walks to its own
+tile of each kind, the one `lux.resources.target_tiles` gives it (and the policy's features show), so the policy
+imitates walks it can see.
 A robot goes home to deliver when its cargo is full or its power only just covers the way back plus a margin,
 and picks up power there. Our own robots never move into the same tile, nor into a tile where one of ours stays.
 Queues cost power to replace, so a robot's queue is only replaced when its next action would change.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from lux.homes import RobotHomes, home_factories
 from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps
 from lux.resources import TARGET_KINDS, target_tiles
-from lux.state import Board, Factory, GameState, Unit
+from lux.state import Board, Factory, GameState, Unit, id_number
 from lux.tactics import interceptors, raid_tiles
 from lux.turn import TurnView, view_of
 
@@ -32,9 +34,23 @@ THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 # Home metal from which lights clear rubble near home instead of mining ore: the price of a heavy. Measured in
 # 88 in-process games against the same controller mining ore throughout (docs/results/rubble_heuristic.md).
 RUBBLE_METAL = 100
-HEAVY_ORE_WATER = 500  # home water from which a heavy mines ore while home metal is below HEAVY_ORE_METAL
-HEAVY_ORE_METAL = 50
+HEAVY_ORE_WATER = 300  # home water from which a heavy mines ore while home metal is below HEAVY_ORE_METAL
+HEAVY_ORE_METAL = 100  # the price of a heavy
 RAID_POWER = 30  # power a light keeps for digging on top of the walk home before it is sent raiding
+# A home's second heavy mines ore while the home holds less metal than this. A heavy digs ore ten times as fast
+# as a light, and factories ended games with tens of thousands of power unused: metal, not power, limited how
+# many robots (ice, water, lichen, defence) a factory built.
+ORE_HEAVY_METAL = 150
+# Roles of a home's heavies, by id number: the first brings ice, the second ore (while metal is short), the rest
+# guard our lichen: they go for enemy robots on it (`lux.tactics.interceptors`), and mine when none is there.
+ICE, ORE, GUARD = "ice", "ore", "guard"
+# A home's only heavy mines ore for the second one while home water stays above this: without a second heavy no
+# heavy ever mines ore, and lights alone kept home metal below a heavy's price for whole games.
+OPENING_ORE_WATER = 120
+# From this step on every robot defends our lichen, not only the guards: sparring partners send their raiders in
+# the last few hundred steps (37 enemy robots stood on our lichen at step 900 of one game), when mining more
+# matters less than keeping the lichen that scores.
+DEFEND_ALL_FROM_STEP = 650
 
 
 class HeuristicUnitController:
@@ -43,7 +59,8 @@ class HeuristicUnitController:
     seats and any number of games in a row: a step earlier than the last one seen starts a new game."""
 
     def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL, safety: bool = True, defence: bool = False,
-                 raids: bool = True) -> None:
+                 raids: bool = True, guards: bool = True,
+                 defend_all_from: Optional[int] = DEFEND_ALL_FROM_STEP) -> None:
         # Lights whose home holds at least this much metal clear rubble near it instead of mining more ore
         # (None: never; they clear rubble only when no ore tile is free, the controller before RUBBLE_METAL).
         self.rubble_metal = rubble_metal
@@ -53,12 +70,17 @@ class HeuristicUnitController:
         # Off by default: against an opponent that dodges it lost 8 of 10 in-process games to the controller
         # without it (docs/results/opponent_play.md); the hunters leave their work and the prey steps away.
         self.defence = defence
+        # Only the heavies spare from mining (GUARD) go for enemy robots on our lichen: nothing is left undone.
+        self.guards = guards
+        # From this step on, `defence` for every robot (None: never).
+        self.defend_all_from = defend_all_from
         # Late in the game, lights with power to spare dig the enemy's lichen (`lux.tactics.raid_tiles`).
         self.raids = raids
         # Read by whoever encodes the policy's features for the same games (imitation: they must agree on homes).
         self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
         self._wanted: Dict[str, int] = {}  # robot id -> the direction it wanted to move before collisions
+        self._ore_per_metal = 5  # the game's ORE_METAL_RATIO, read by `plan`
 
     def act(self, state: GameState, player: str, plans: Optional[Dict[str, List[int]]] = None
             ) -> Dict[str, List[List[int]]]:
@@ -82,11 +104,20 @@ class HeuristicUnitController:
         # The tiles each robot is sent to: the policy's features point at the same ones.
         claimed = target_tiles(state, player, units, home_ids)
         homes = home_factories(state, player, units, home_ids)
+        self._ore_per_metal = state.cfg.ORE_METAL_RATIO
+        roles = heavy_roles(units, homes, self._ore_per_metal)
         hunts: Dict[str, Tile] = {}
+        late = self.defend_all_from is not None and state.real_env_steps >= self.defend_all_from
         if self.defence:
             # A heavy whose home runs low on water keeps bringing ice rather than hunting.
             hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
             hunts = interceptors(view, hunters)
+        elif late:
+            # Late, every robot but the ice heavies: lichen needs their water (in a trial that let them hunt too,
+            # home water fell to 100-160 and our lichen from 17,622 to 9,760 within 100 steps).
+            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) != ICE])
+        elif self.guards:
+            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) == GUARD])
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
@@ -103,7 +134,8 @@ class HeuristicUnitController:
                 here = (int(unit.pos[0]), int(unit.pos[1]))
                 plans[unit.unit_id] = self._go_dig(unit, here, raids[unit.unit_id])
             else:
-                plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles)
+                plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles,
+                                                 roles.get(unit.unit_id) == ORE)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(view, units, plans)
         return plans
@@ -147,16 +179,20 @@ class HeuristicUnitController:
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]]) -> List[int]:
+    def _plan(self, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]],
+              mines_ore: bool = False) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later);
-        `tiles`: its target tile of each kind (lux.resources.target_tiles)."""
+        `tiles`: its target tile of each kind (lux.resources.target_tiles); `mines_ore`: a heavy sent for ore
+        (`heavy_roles`)."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
         on_home = dist_home == 0
         carried = unit.cargo.ice + unit.cargo.ore
         resource = A.ICE if unit.is_heavy or home.cargo.water < LOW_WATER else A.ORE
+        if mines_ore and tiles["ore"] is not None:
+            resource = A.ORE
         heavy_clears_rubble = False
-        if unit.is_heavy and home.cargo.water >= HEAVY_ORE_WATER:
+        if unit.is_heavy and home.cargo.water >= HEAVY_ORE_WATER and not mines_ore:
             if home.cargo.metal < HEAVY_ORE_METAL and tiles["ore"] is not None:
                 # Water piling up at home while metal runs out (lights lost, none left to mine ore).
                 resource = A.ORE
@@ -177,12 +213,15 @@ class HeuristicUnitController:
                 return A.pickup(A.POWER, min(want, home.power - reserve))
         # A factory about to run dry gets whatever ice is on the way now rather than a full load later.
         thirsty = home.cargo.water < THIRSTY_WATER and unit.cargo.ice >= 10 * cfg.DIG_RESOURCE_GAIN
+        # A heavy brings its ore as soon as it pays for the next heavy: a full load takes 50 digs.
+        pays_a_heavy = unit.is_heavy and unit.cargo.ore > 0 and home.cargo.metal < cfg.METAL_COST and \
+            home.cargo.metal + unit.cargo.ore // self._ore_per_metal >= cfg.METAL_COST
         if dist_home == 1 and carried > 0 and (carried >= cfg.CARGO_SPACE or unit.power < power_to_return * 2
-                                               or thirsty):
+                                               or thirsty or pays_a_heavy):
             res = A.ICE if unit.cargo.ice >= unit.cargo.ore else A.ORE
             amount = unit.cargo.ice if res == A.ICE else unit.cargo.ore
             return A.transfer(self._direction_to_factory(unit.pos, home), res, amount)
-        if carried >= cfg.CARGO_SPACE or unit.power < power_to_return or thirsty:
+        if carried >= cfg.CARGO_SPACE or unit.power < power_to_return or thirsty or pays_a_heavy:
             if dist_home == 0:
                 return A.recharge(cfg.BATTERY_CAPACITY)
             goal = home.nearest_tile(unit.pos)
@@ -191,9 +230,9 @@ class HeuristicUnitController:
 
         if heavy_clears_rubble:
             return self._go_dig(unit, here, tiles["rubble"])
-        # Heavies mine ore only while home metal is low, so a robot clearing rubble here is a light.
-        if self.rubble_metal is not None and resource == A.ORE and home.cargo.metal >= self.rubble_metal \
-                and tiles["rubble"] is not None:
+        # Lights with metal enough at home clear rubble instead (ore heavies keep digging: `heavy_roles`).
+        if self.rubble_metal is not None and resource == A.ORE and not unit.is_heavy \
+                and home.cargo.metal >= self.rubble_metal and tiles["rubble"] is not None:
             return self._go_dig(unit, here, tiles["rubble"])
         target = tiles["ice" if resource == A.ICE else "ore"]
         if target is None:
@@ -259,6 +298,32 @@ class HeuristicUnitController:
                 queue = [action]
             out[unit.unit_id] = queue
         return out
+
+
+def heavy_roles(units: Sequence[Unit], homes: Sequence[Factory], ore_metal_ratio: int = 5) -> Dict[str, str]:
+    """Heavy id -> ICE, ORE or GUARD. Per home, by id number: the first brings ice (ore while it is the only one
+    and the home has water to spare, OPENING_ORE_WATER, until a second heavy is paid for); the second mines ore
+    while the home holds less than ORE_HEAVY_METAL metal and water enough not to need its ice (else ICE); the
+    rest GUARD. `ore_metal_ratio`: the game's ore per metal."""
+    by_home: Dict[str, Tuple[Factory, List[Unit]]] = {}
+    for unit, home in zip(units, homes):
+        if unit.is_heavy:
+            by_home.setdefault(home.unit_id, (home, []))[1].append(unit)
+    roles: Dict[str, str] = {}
+    for home, heavies in by_home.values():
+        short_of_metal = home.cargo.metal < ORE_HEAVY_METAL and home.cargo.water >= LOW_WATER
+        # The only heavy, with the water to spare: ore until the second heavy is paid for (its ore counts).
+        ore = sum(u.cargo.ore for u in heavies) // ore_metal_ratio
+        opening = len(heavies) == 1 and home.cargo.water >= OPENING_ORE_WATER and \
+            home.cargo.metal + ore < heavies[0].cfg.METAL_COST
+        for rank, unit in enumerate(sorted(heavies, key=lambda u: id_number(u.unit_id))):
+            if rank == 0:
+                roles[unit.unit_id] = ORE if opening else ICE
+            elif rank == 1:
+                roles[unit.unit_id] = ORE if short_of_metal else ICE
+            else:
+                roles[unit.unit_id] = GUARD
+    return roles
 
 
 def _stay(unit: Unit) -> List[int]:

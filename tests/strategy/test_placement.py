@@ -77,3 +77,19 @@ def test_spawn_score_avoids_ice_a_placed_factory_already_mines():
     scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
     x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
     assert abs(x - 24) + abs(y - 20) <= 3  # (5, 10) is as close to free ground, but already ours to mine
+
+
+def test_spawn_score_takes_ice_with_ore_in_reach_over_ice_alone():
+    cfg = GameConfig.kaggle()
+    n = 40
+    zeros = np.zeros((n, n), dtype=np.int64)
+    ice, ore = zeros.copy(), zeros.copy()
+    ice[8, 8] = 1  # ice with no ore anywhere near
+    ice[30, 30] = 1  # as good ice, ore four tiles further
+    ore[30, 35] = 1
+    obs = {"board": dict(rubble=zeros, ice=ice, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
+                         valid_spawns_mask=np.ones((n, n), dtype=bool), factories_per_team=2),
+           "units": {}, "factories": {}, "teams": {}, "real_env_steps": -5}
+    scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
+    x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    assert abs(x - 30) + abs(y - 30) <= 3

@@ -184,3 +184,77 @@ def test_a_robot_steps_onto_an_enemy_light_on_our_lichen():
                             {"unit_9": enemy((6, 6), power=20)}, lichen=[(6, 6)])
     assert HeuristicUnitController(defence=True).plan(state, "player_0")["unit_1"] == A.move(A.DOWN)
     assert HeuristicUnitController(defence=False).plan(state, "player_0")["unit_1"] != A.move(A.DOWN)
+
+
+def _heavies_state(metal, water=200, enemies=None, lichen=()):
+    """Our factory at (2, 2) holding `metal`, three heavies of ours beside it (unit_1..unit_3), ice at (2, 6) and
+    (2, 7), ore at (6, 2) and (7, 2) (every robot claims a tile of each kind, whatever it is sent for)."""
+    board = boards.empty_board(16)
+    board["ore"][6, 2] = board["ore"][7, 2] = 10
+    board["ice"][2, 6] = board["ice"][2, 7] = 10
+    for tile in lichen:
+        board["lichen"][tile], board["lichen_strains"][tile] = 50, 0
+    heavies = {"unit_%d" % i: boards.robot((4, i + 3), "HEAVY", power=2000) for i in (1, 2, 3)}
+    obs = boards.observation(board, heavies, {"factory_0": boards.factory((2, 2), metal=metal, water=water)},
+                             step=100, enemy_units=enemies)
+    return GameState.from_obs(obs, GameConfig(map_size=16))
+
+
+def test_a_homes_heavies_bring_ice_then_ore_while_metal_is_short_then_guard():
+    from strategy.units import GUARD, ICE, ORE, ORE_HEAVY_METAL, heavy_roles
+
+    def roles(state):
+        units = list(state.units["player_0"].values())
+        homes = [state.factories["player_0"]["factory_0"]] * len(units)
+        return heavy_roles(units, homes)
+
+    assert roles(_heavies_state(metal=0)) == {"unit_1": ICE, "unit_2": ORE, "unit_3": GUARD}
+    assert roles(_heavies_state(metal=ORE_HEAVY_METAL))["unit_2"] == ICE  # metal enough: ice
+    assert roles(_heavies_state(metal=0, water=50))["unit_2"] == ICE  # water short: ice first
+    # The ore heavy walks to an ore tile, the ice heavy to an ice tile.
+    controller = HeuristicUnitController()
+    controller.plan(_heavies_state(metal=0), "player_0")
+    goals, _ = controller.intentions()
+    assert goals["unit_2"] in {(6, 2), (7, 2)}
+    assert goals["unit_1"] in {(2, 6), (2, 7)}
+
+
+def test_only_guard_heavies_go_for_an_enemy_light_on_our_lichen():
+    # An enemy light two tiles from every heavy, on our lichen.
+    state = _heavies_state(metal=500, enemies={"unit_9": enemy((6, 5), power=20)}, lichen=[(6, 5)])
+    plan = HeuristicUnitController().plan(state, "player_0")
+    assert plan["unit_3"] == A.move(A.RIGHT)  # the guard (at (4, 6)) steps toward it
+    assert plan["unit_1"] != A.move(A.RIGHT) and plan["unit_2"] != A.move(A.RIGHT)
+    assert HeuristicUnitController(guards=False).plan(state, "player_0")["unit_3"] != A.move(A.RIGHT)
+
+
+def test_a_homes_only_heavy_mines_ore_for_the_second_while_water_lasts():
+    from strategy.units import ICE, OPENING_ORE_WATER, ORE, heavy_roles
+
+    def role(metal, water, ore_carried=0):
+        board = boards.empty_board(16)
+        heavy = boards.robot((4, 4), "HEAVY", power=2000, ore=ore_carried)
+        obs = boards.observation(board, {"unit_1": heavy},
+                                 {"factory_0": boards.factory((2, 2), metal=metal, water=water)}, step=20)
+        state = GameState.from_obs(obs, GameConfig(map_size=16))
+        home = state.factories["player_0"]["factory_0"]
+        return heavy_roles(list(state.units["player_0"].values()), [home])["unit_1"]
+
+    assert role(metal=10, water=OPENING_ORE_WATER) == ORE
+    assert role(metal=10, water=OPENING_ORE_WATER - 1) == ICE  # water first
+    assert role(metal=100, water=500) == ICE  # the second heavy is paid for
+    assert role(metal=10, water=500, ore_carried=450) == ICE  # ... by the ore it carries
+
+
+def test_an_ore_heavy_brings_its_ore_home_once_it_pays_for_a_heavy():
+    board = boards.empty_board(16)
+    board["ore"][8, 2] = 10
+    home = {"factory_0": boards.factory((2, 2), metal=10, water=200)}
+
+    def plan(ore):
+        obs = boards.observation(board, {"unit_1": boards.robot((8, 2), "HEAVY", power=2000, ore=ore)}, home,
+                                 step=20)
+        return HeuristicUnitController().plan(GameState.from_obs(obs, GameConfig(map_size=16)), "player_0")["unit_1"]
+
+    assert plan(ore=100)[0] == A.DIG  # 10 + 20 metal: not yet
+    assert plan(ore=450) == A.move(A.LEFT)  # 10 + 90 metal: home
