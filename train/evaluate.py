@@ -11,7 +11,13 @@ up under `--sparring-dir` (`bot15`, `bot40`, `bot76`, `kit`; see SPARRING_PARTNE
     python train/evaluate.py --opponent bot40 --opponent kit --configs kaggle --seeds 0-9
 
 A sparring partner is only played in the configs it supports (the Kaggle-only ones skip NeurIPS games).
-Writes `results.json` (every game) and `results.md` (one table row per opponent and config).
+Writes `results.json` (every game) and `results.md` (one table row per opponent and config). With `--replays`,
+each game's replay JSON is kept too, as `<out>/replays/<opponent>_<config>_seed<seed>_<agent's seat>.json`
+(the opponent's label with every character but letters, digits, `.`, `-` and `_` turned into `_`); read one
+with `tools/replay_report.py`:
+
+    python train/evaluate.py --opponent bot40 --configs kaggle --seeds 0-3 --replays --out runs/eval/bot40
+    python tools/replay_report.py runs/eval/bot40/replays/bot40_kaggle_seed1_player_1.json --player player_1
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import time
@@ -258,11 +265,22 @@ def opponent_configs(spec: str) -> Tuple[str, ...]:
     return partner.configs if partner is not None else tuple(GAME_CONFIGS)
 
 
-def _play(task: Tuple[str, str, str, str, int, str, Tuple[float, float]]) -> Tuple[str, str, Dict[str, Any]]:
-    label, seat, agent, opponent, seed, config, timing = task
+def replay_path(replay_dir: str, label: str, config: str, seed: int, seat: str) -> str:
+    """Where the replay of one game is kept: `<opponent label>_<config>_seed<seed>_<agent's seat>.json`, the
+    label with every character but letters, digits, `.`, `-` and `_` turned into `_`."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    return os.path.join(replay_dir, f"{name}_{config}_seed{seed}_{seat}.json")
+
+
+Task = Tuple[str, str, str, str, int, str, Tuple[float, float], Optional[str]]
+
+
+def _play(task: Task) -> Tuple[str, str, Dict[str, Any], Optional[str]]:
+    label, seat, agent, opponent, seed, config, timing, replay = task
     pair = (agent, opponent) if seat == PLAYERS[0] else (opponent, agent)
-    result = play_game(pair[0], pair[1], seed=seed, config=config, timing=timing)
-    return label, seat, result.to_dict(with_stderr=result.players[seat].errors > 0)
+    result = play_game(pair[0], pair[1], seed=seed, config=config, timing=timing,
+                       replay_paths=[replay] if replay else ())
+    return label, seat, result.to_dict(with_stderr=result.players[seat].errors > 0), replay
 
 
 def _result_from_dict(data: Dict[str, Any]) -> GameResult:
@@ -275,7 +293,8 @@ def _result_from_dict(data: Dict[str, Any]) -> GameResult:
 def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs: Sequence[str],
              workers: int, out_dir: str, seats: Sequence[str] = PLAYERS,
              timing: Tuple[float, float] = RUNNER_TIMING, log=print, agent_weights: Optional[str] = None,
-             agent_temperature: Optional[float] = None, sparring_dir: str = SPARRING_DIR) -> List[Matchup]:
+             agent_temperature: Optional[float] = None, sparring_dir: str = SPARRING_DIR,
+             replays: bool = False) -> List[Matchup]:
     """Play every (opponent, config, seed, seat) game, write results.json and results.md, return the table.
 
     `seats` are the agent's seats; both by default, so that neither side profits from placing first.
@@ -284,6 +303,8 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     own play temperature).
     `sparring_dir`: where sparring partners named in `opponents` are set up; each plays only the configs it
     supports (opponent_configs).
+    `replays`: keep every game's replay JSON under `<out_dir>/replays` (replay_path); each game's record in
+    results.json names its replay.
     """
     for config in configs:
         if config not in GAME_CONFIGS:
@@ -293,13 +314,17 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     scratch = tempfile.mkdtemp(prefix="lux_eval_")
     played = with_weights(agent, agent_weights, os.path.join(scratch, "agent"), agent_temperature)
     resolved = [resolve_opponent(spec, agent, scratch, sparring_dir) for spec in opponents]
-    tasks = []
+    replay_dir = os.path.join(out_dir, "replays")
+    if replays:
+        os.makedirs(replay_dir, exist_ok=True)
+    tasks: List[Task] = []
     for spec, (label, path) in zip(opponents, resolved):
         playable = [c for c in configs if c in opponent_configs(spec)]
         if len(playable) < len(configs):
             log(f"{label} plays only {', '.join(opponent_configs(spec))}: skipping "
                 f"{', '.join(c for c in configs if c not in playable)}")
-        tasks += [(label, seat, played, path, seed, config, timing)
+        tasks += [(label, seat, played, path, seed, config, timing,
+                   replay_path(replay_dir, label, config, seed, seat) if replays else None)
                   for config in playable for seed in seeds for seat in seats]
     if not tasks:
         raise ValueError("no game to play: no opponent supports the configs asked for")
@@ -308,8 +333,11 @@ def evaluate(agent: str, opponents: Sequence[str], seeds: Sequence[int], configs
     start = time.time()
     records = []
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        for done, (label, seat, data) in enumerate(pool.imap_unordered(_play, tasks), 1):
-            records.append(dict(opponent=label, seat=seat, result=data))
+        for done, (label, seat, data, replay) in enumerate(pool.imap_unordered(_play, tasks), 1):
+            record = dict(opponent=label, seat=seat, result=data)
+            if replay:
+                record["replay"] = os.path.relpath(replay, out_dir)
+            records.append(record)
             mine = data["players"][seat]
             outcome = "win" if data["winner"] == seat else ("draw" if data["winner"] is None else "loss")
             log(f"[{done}/{len(tasks)}] {data['config']} seed {data['seed']} vs {label} as {seat}: {outcome}, "
@@ -419,6 +447,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="Kaggle's 3 s a turn + 60 s overage instead of the runner's 9 s + 600 s")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel games")
     parser.add_argument("--out", default=None, help="output folder (default runs/eval/<time>)")
+    parser.add_argument("--replays", action="store_true",
+                        help="keep every game's replay JSON under <out>/replays, named <opponent>_<config>_seed<seed>"
+                             "_<seat>.json (<seat>: the agent's; in the opponent's label every character but "
+                             "letters, digits, '.', '-' and '_' becomes '_'); read one with tools/replay_report.py")
     parser.add_argument("--plot", metavar="RUN_DIR", help="only draw the learning curve of a training run")
     args = parser.parse_args(argv)
     if args.plot:
@@ -430,7 +462,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         max(1, args.workers), out, seats=args.seats,
                         timing=KAGGLE_TIMING if args.kaggle_timing else RUNNER_TIMING,
                         agent_weights=args.agent_weights, agent_temperature=args.agent_temperature,
-                        sparring_dir=args.sparring_dir)
+                        sparring_dir=args.sparring_dir, replays=args.replays)
     except (FileNotFoundError, ValueError) as exc:  # missing agent or weights, weights for other features
         parser.error(str(exc))
     print(markdown_table(rows))

@@ -39,3 +39,21 @@ def test_evaluate_plays_a_kaggle_only_partner_only_in_the_kaggle_config(tmp_path
     theirs = game["result"]["players"]["player_1"]
     assert theirs["last_factory_lost_step"] == game["result"]["steps"]
     assert "| robots alive (opp.) |" in (tmp_path / "eval" / "results.md").read_text()
+
+
+def test_replays_keeps_each_games_replay_under_the_out_folder_named_by_opponent_config_seed_and_seat(tmp_path):
+    from tools.replay_report import summarise
+    from train.evaluate import replay_path
+
+    assert replay_path("r", "policy weights/a b.onnx", "kaggle", 3, "player_0") == os.path.join(
+        "r", "policy_weights_a_b.onnx_kaggle_seed3_player_0.json")
+    scripted_agent(tmp_path / "sparring" / "bot76" / "src", water=30)  # dries up after ~30 steps
+    agent = scripted_agent(tmp_path / "agent", water=60)
+    (row,) = evaluate(agent, ["bot76"], seeds=[1], configs=["kaggle"], workers=1, out_dir=str(tmp_path / "eval"),
+                      seats=["player_1"], log=lambda _: None, sparring_dir=str(tmp_path / "sparring"),
+                      replays=True)
+    (game,) = json.loads((tmp_path / "eval" / "results.json").read_text())["games"]
+    assert game["replay"] == os.path.join("replays", "bot76_kaggle_seed1_player_1.json")
+    assert os.listdir(tmp_path / "eval" / "replays") == ["bot76_kaggle_seed1_player_1.json"]
+    rows = summarise(str(tmp_path / "eval" / game["replay"]), "player_1")
+    assert rows[-1]["step"] == game["result"]["steps"] and rows[-1]["opp_factories"] == 0  # bot76 dried up
