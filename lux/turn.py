@@ -112,6 +112,10 @@ class TurnView:
         """float [W, H]: Manhattan distance to our nearest factory tile (inf when we have none)."""
         return cached_distance_map(self.own_factory_tiles)
 
+    def dist_enemy_factory(self) -> np.ndarray:
+        """float [W, H]: Manhattan distance to the enemy's nearest factory tile (inf when it has none)."""
+        return cached_distance_map(self.enemy_factory_tiles)
+
     def own_lichen(self) -> np.ndarray:
         """bool [W, H]: tiles holding lichen of our strains (dead factories' included)."""
         if self._own_lichen is None:

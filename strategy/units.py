@@ -126,6 +126,10 @@ class HeuristicUnitController:
             raids = raid_tiles(view, raiders)
         for i, (unit, home) in enumerate(zip(units, homes)):
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
+            if unit.is_heavy and tiles["ore"] is not None and _nearer_the_enemy(view, tiles["ore"], home):
+                # Ore by the enemy's factories: a heavy sent there was chased until it had no power to come home
+                # (its factory ran dry). Heavies mine it only nearer home.
+                tiles["ore"] = None
             if unit.unit_id in hunts:
                 # Step onto the intruder (lux.tactics: this robot wins that collision).
                 self._goals[unit.unit_id] = hunts[unit.unit_id]
@@ -324,6 +328,11 @@ def heavy_roles(units: Sequence[Unit], homes: Sequence[Factory], ore_metal_ratio
             else:
                 roles[unit.unit_id] = GUARD
     return roles
+
+
+def _nearer_the_enemy(view: TurnView, tile: Tile, home: Factory) -> bool:
+    """Whether the tile is at least as near an enemy factory as it is to `home`."""
+    return float(view.dist_enemy_factory()[tile[0], tile[1]]) <= home.distance_to(np.array(tile))
 
 
 def _stay(unit: Unit) -> List[int]:

@@ -258,3 +258,22 @@ def test_an_ore_heavy_brings_its_ore_home_once_it_pays_for_a_heavy():
 
     assert plan(ore=100)[0] == A.DIG  # 10 + 20 metal: not yet
     assert plan(ore=450) == A.move(A.LEFT)  # 10 + 90 metal: home
+
+
+def test_a_heavy_leaves_ore_by_the_enemys_factory_alone():
+    def goal(enemy_factory):
+        board = boards.empty_board(20)
+        board["ore"][10, 2] = 10  # 7 tiles from our footprint
+        heavy = boards.robot((4, 2), "HEAVY", power=2000)
+        obs = boards.observation(board, {"unit_1": heavy},
+                                 {"factory_0": boards.factory((2, 2), metal=10, water=200)}, step=20)
+        if enemy_factory:
+            enemy = boards.factory((12, 3))  # its footprint is next to the ore
+            enemy.update(team_id=1, strain_id=1)
+            obs["factories"]["player_1"] = {"factory_1": enemy}
+        controller = HeuristicUnitController()
+        controller.plan(GameState.from_obs(obs, GameConfig(map_size=20)), "player_0")
+        return controller.intentions()[0].get("unit_1")
+
+    assert goal(enemy_factory=False) == (10, 2)  # the home's only heavy goes for the ore
+    assert goal(enemy_factory=True) != (10, 2)
