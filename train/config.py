@@ -10,6 +10,13 @@ Presets:
            quarter of the map's resolution) with a cheaper update: 2 epochs of 4 large minibatches, clip 0.1, one
            torch thread (a second one waits on any other work of the machine's two cores: 9x slower there)
            (docs/results/throughput.md)
+  finetune PPO on from a policy that already plays (default --init-from weights/policy.onnx, the shipped one): a
+           value-only phase with the policy frozen, then the policy's learning rate ramped up from 0; 32,768 env
+           steps an update, 2 epochs, clip 0.1, epochs stopped past KL 0.02; KL toward the start policy and the
+           heuristic controller's recorded choices in the loss; zero-sum rewards paid when they change (game result,
+           lichen, factory and robot advantages); the other seat drawn per game from an opponent pool (the heuristic
+           controller, the start policy, recent snapshots) weighted by how often each still beats the learner
+           (docs/finetune.md). With --midgame-dir and --midgame-share games also start from recorded games' states.
   default  PPO from the imitation warm start (`python train/imitation.py`, then
            `--init-from runs/imitation/init.pt`): both game configs, lichen watering on as in play, team terms
            (lichen, factories) mixed into each robot's reward; what `python train/run.py` runs without --preset.
@@ -29,7 +36,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from train.separation import GROUPINGS, MODES
 
-OPPONENTS = ("selfplay", "heuristic", "checkpoints")
+OPPONENTS = ("selfplay", "heuristic", "checkpoints", "pool")
 ENV_BACKENDS = ("subprocess", "ray")
 DEVICES = ("cpu", "cuda")
 NET_ARCHS = ("half", "quarter")  # magma_policy.network.ARCHS (not imported: the trainer's tests stub magma_policy)
@@ -52,8 +59,20 @@ class TrainConfig:
     num_steps: int = 256  # steps per env per rollout (rollout = num_envs * num_steps env steps)
     kaggle_ratio: float = 1.0  # share of games on the Kaggle config (48 map, 2-5 factories); rest NeurIPS
     max_episode_length: int = 1000  # game length in real steps
-    opponent: str = "selfplay"  # selfplay | heuristic (strategy.units plays the other seat) | checkpoints
-    opponent_pool: int = 5  # with `checkpoints`: sample the other seat from this many recent checkpoints
+    opponent: str = "selfplay"  # selfplay | heuristic (strategy.units plays the other seat) | checkpoints | pool
+    #   (train/opponents.py: the heuristic controller, the start policy and recent snapshots, drawn per game)
+    opponent_pool: int = 5  # with `checkpoints`: sample the other seat from this many recent checkpoints; with `pool`:
+    #   this many recent snapshots of the learner
+    pool_snapshot_every: int = 4  # opponent=pool: updates between snapshots of the learner joining the pool (none
+    #   during the value warm-up)
+    pool_rate: float = 0.05  # opponent=pool: per game, how fast an opponent's rate of beating the learner follows its
+    #   results (exponential average; recent games count most)
+    pool_floor: float = 0.05  # opponent=pool: the least draw weight of an opponent, however rarely it still wins (so
+    #   the learner keeps meeting it)
+    midgame_dir: Optional[str] = None  # a folder of recorded games (replay JSONs of the official runner:
+    #   train/evaluate.py --replays, train/arena.py) to start training games from
+    midgame_share: float = 0.0  # share of training games that start mid-game, at a random step of a recorded game in
+    #   midgame_dir (0: every game starts at step 0)
     allow_watering: bool = False  # factory heuristic may water lichen (masked in the basic skills setting)
     max_units: int = 256  # trajectory slots per (env, player): the most robots one player can have alive
     # -- trajectory separation -------------------------------------------------------------------------------------
@@ -78,6 +97,10 @@ class TrainConfig:
     reward_factory_lost: float = -5.0  # team: per factory lost
     reward_survival: float = 0.0  # team: factories alive at the end of the game, per factory
     reward_lichen: float = 0.0  # team: per unit of lichen gained
+    reward_result: float = 0.0  # zero-sum: at the game's end, + this for a win, - this for a loss, 0 for a draw
+    reward_lichen_advantage: float = 0.0  # zero-sum: per unit of change of (own lichen - opponent's lichen)
+    reward_factory_advantage: float = 0.0  # zero-sum: per unit of change of (own factories - opponent's factories)
+    reward_robot_advantage: float = 0.0  # zero-sum: per unit of change of (own robots - opponent's robots)
     reward_scale: float = 1.0  # every reward is multiplied by this
     # -- PPO ---------------------------------------------------------------------------------------------------------
     learning_rate: float = 2e-4  # Adam step size (also --lr)
@@ -94,10 +117,19 @@ class TrainConfig:
     vf_coef: float = 0.5  # value loss coefficient
     max_grad_norm: float = 0.5  # gradient norm clip
     target_kl: Optional[float] = None  # stop the epochs early past this approximate KL
-    value_warmup_updates: int = 0  # first updates fit only the value heads (for a policy started from init_from)
+    value_warmup_updates: int = 0  # first updates fit only the value heads, the policy frozen (for a policy started
+    #   from init_from)
+    actor_lr_ramp_updates: int = 0  # after the value warm-up the policy's learning rate rises from 0 to the full rate
+    #   over this many updates (the value-only heads learn at the full rate throughout)
     anchor_coef: float = 0.0  # loss += anchor_coef * KL(policy || anchor): keeps PPO near the start policy
     anchor_from: Optional[str] = None  # the anchor's weights (default: init_from) when anchor_coef > 0
     anchor_temperature: float = 1.0  # the anchor is softmax(anchor logits / T); below 1 it nears its likeliest action
+    teacher_coef: float = 0.0  # loss += teacher_coef * cross-entropy of the policy on the heuristic controller's
+    #   recorded choices (train/teacher.py)
+    teacher_games: int = 8  # teacher_coef > 0: heuristic self-play games recorded once at the run's start (kept in the
+    #   run directory as teacher.pt)
+    teacher_every: int = 4  # teacher_coef > 0: record every n-th step of those games
+    teacher_batch: int = 64  # teacher_coef > 0: recorded player views drawn for each minibatch's teacher term
     # -- network (magma_policy.network.PolicyNet) ------------------------------------------------------------------
     net_arch: str = "half"  # half: trunk at half resolution (the shipped policy's) | quarter: SE blocks at a quarter
     net_channels: int = 32  # width of the network's map trunk
@@ -142,6 +174,12 @@ class TrainConfig:
              "max_episode_length must be in [1, 1000], got %d" % self.max_episode_length)
         need(self.opponent in OPPONENTS, "opponent must be one of %s, got %r" % (", ".join(OPPONENTS), self.opponent))
         need(self.opponent_pool >= 1, "opponent_pool must be >= 1, got %d" % self.opponent_pool)
+        need(self.pool_snapshot_every >= 1, "pool_snapshot_every must be >= 1, got %d" % self.pool_snapshot_every)
+        need(0.0 < self.pool_rate <= 1.0, "pool_rate must be in (0, 1], got %s" % self.pool_rate)
+        need(0.0 < self.pool_floor <= 1.0, "pool_floor must be in (0, 1], got %s" % self.pool_floor)
+        need(0.0 <= self.midgame_share <= 1.0, "midgame_share must be in [0, 1], got %s" % self.midgame_share)
+        need(self.midgame_share == 0 or bool(self.midgame_dir),
+             "midgame_share > 0 needs a folder of recorded games: give --midgame-dir DIR")
         need(self.max_units >= 1, "max_units must be >= 1, got %d" % self.max_units)
         need(self.mode in MODES, "mode must be one of %s, got %r" % (", ".join(MODES), self.mode))
         need(self.grouping in GROUPINGS, "grouping must be one of %s, got %r" % (", ".join(GROUPINGS), self.grouping))
@@ -162,6 +200,11 @@ class TrainConfig:
         need(self.policy_temperature > 0, "policy_temperature must be > 0, got %s" % self.policy_temperature)
         need(self.max_grad_norm > 0, "max_grad_norm must be > 0, got %s" % self.max_grad_norm)
         need(self.value_warmup_updates >= 0, "value_warmup_updates must be >= 0, got %d" % self.value_warmup_updates)
+        need(self.actor_lr_ramp_updates >= 0, "actor_lr_ramp_updates must be >= 0, got %d" % self.actor_lr_ramp_updates)
+        need(self.teacher_coef >= 0, "teacher_coef must be >= 0, got %s" % self.teacher_coef)
+        need(self.teacher_games >= 1, "teacher_games must be >= 1, got %d" % self.teacher_games)
+        need(self.teacher_every >= 1, "teacher_every must be >= 1, got %d" % self.teacher_every)
+        need(self.teacher_batch >= 1, "teacher_batch must be >= 1, got %d" % self.teacher_batch)
         need(self.anchor_coef >= 0, "anchor_coef must be >= 0, got %s" % self.anchor_coef)
         need(self.anchor_temperature > 0, "anchor_temperature must be > 0, got %s" % self.anchor_temperature)
         need(self.anchor_coef == 0 or bool(self.anchor_from or self.init_from),
@@ -207,6 +250,19 @@ PRESETS: Dict[str, Dict[str, Any]] = {
                  net_blocks=2, learning_rate=1e-3, update_epochs=2, num_minibatches=4, clip_coef=0.1, update_threads=1,
                  reward_scale=0.1, clip_vloss=False, reward_power_pickup=0.5, eval_every=4, eval_greedy=False,
                  eval_seeds=list(range(1000, 1012))),
+    # Fine-tuning a policy that already plays (the shipped imitation policy by default): docs/finetune.md says why
+    # each value.
+    "finetune": dict(exp_name="finetune", init_from="weights/policy.onnx", net_arch="half", net_channels=24,
+                     net_blocks=3, total_timesteps=3_276_800, num_envs=32, num_steps=1024, kaggle_ratio=1.0,
+                     allow_watering=True, mode="separated", learning_rate=1e-4, anneal_lr=True, gamma=0.998,
+                     gae_lambda=0.95, update_epochs=2, num_minibatches=16, clip_coef=0.1, clip_vloss=False,
+                     target_kl=0.02, ent_coef=0.0, value_warmup_updates=10, actor_lr_ramp_updates=10,
+                     anchor_coef=0.005, teacher_coef=0.05, teacher_games=8, teacher_every=4, teacher_batch=64,
+                     opponent="pool", opponent_pool=4, pool_snapshot_every=4, pool_rate=0.05, pool_floor=0.05,
+                     reward_own_weight=0.0, reward_scale=1.0, reward_ice_delivered=0.0, reward_ice_dug=0.0,
+                     reward_death=0.0, reward_factory_lost=0.0, reward_result=1.0, reward_lichen_advantage=1e-4,
+                     reward_factory_advantage=0.3, reward_robot_advantage=0.02, checkpoint_every=1,
+                     eval_every=8, eval_greedy=True, eval_seeds=list(range(1000, 1012))),
     "default": dict(exp_name="default", total_timesteps=98_304, num_envs=16, num_steps=128, kaggle_ratio=0.5,
                     opponent="selfplay", allow_watering=True, mode="separated", net_channels=16, net_blocks=2,
                     learning_rate=2e-4, update_epochs=4, num_minibatches=16, reward_scale=0.1, clip_vloss=False,
@@ -241,12 +297,18 @@ def _parse_int_list(text: str) -> List[int]:
 
 
 def _field_help() -> Dict[str, str]:
-    """The comment after each field in this file's source is its --help text."""
+    """The comment after each field in this file's source is its --help text; comment lines right below a field
+    that start with "#  " (two spaces) continue it."""
     import inspect
 
     out: Dict[str, str] = {}
+    name = None
     for line in inspect.getsource(TrainConfig).splitlines():
         line = line.strip()
+        if name is not None and line.startswith("#  "):
+            out[name] += " " + line[1:].strip()
+            continue
+        name = None
         if ":" in line and "=" in line and not line.startswith(("#", "def", "@", "return", "need")):
             name = line.split(":", 1)[0].strip()
             comment = line.split("#", 1)[1].strip() if "#" in line else ""

@@ -4,6 +4,8 @@
 the state at real step 0. `step` takes the robots' action queues of both players, adds the factory actions
 (strategy.factories, watering only when allowed) and advances the engine by one step. A caller may replace the
 bidding, the placement or the factory actions with its own functions (`bidder`, `placer`, `factory_policy`).
+With `midgame` (train/midgame.py) a share of the games starts at a state of a recorded game instead, reached by
+replaying its recorded actions, setup included.
 """
 from __future__ import annotations
 
@@ -44,10 +46,13 @@ class LuxGame:
     bidder: Optional[Bidder] = None
     placer: Optional[Placer] = None
     factory_policy: Optional[FactoryPolicy] = None
+    midgame: Any = None  # train.midgame.MidgameStarts, or None: every game from step 0
+    start_step = 0  # the real step the current game started at (above 0: a mid-game start)
 
     def __init__(self, seed: int, kaggle_ratio: float = 1.0, max_episode_length: int = 1000,
                  allow_watering: bool = False, fixed_seed: Optional[int] = None, bidder: Optional[Bidder] = None,
-                 placer: Optional[Placer] = None, factory_policy: Optional[FactoryPolicy] = None) -> None:
+                 placer: Optional[Placer] = None, factory_policy: Optional[FactoryPolicy] = None,
+                 midgame: Any = None) -> None:
         """`placer` is asked only on the player's turn to place; `factory_policy` replaces strategy.factories
         (and so `allow_watering`) and gets the robots' queues of this step, to keep builds off moving robots."""
         self.rng = np.random.default_rng(seed)
@@ -67,18 +72,28 @@ class LuxGame:
             self.placer = placer
         if factory_policy is not None:
             self.factory_policy = factory_policy
+        if midgame is not None:
+            self.midgame = midgame
 
-    def reset(self) -> GameState:
-        """Start a new game and play its setup phase; returns the state at real step 0."""
-        kaggle = self.rng.random() < self.kaggle_ratio
+    def _engine_for(self, kaggle: bool) -> Any:
         key = "kaggle" if kaggle else "neurips"
         if key not in self._engines:
             self._engines[key] = make_engine(KAGGLE_GAME if kaggle else NEURIPS_GAME, self.max_episode_length)
-        self.engine = self._engines[key]
+        return self._engines[key]
+
+    def reset(self) -> GameState:
+        """Start a new game and play its setup phase; returns the state at real step 0 (or, for a mid-game
+        start, the recorded game's state at its drawn step)."""
+        start = self.midgame.draw(self.rng, self.max_episode_length) if self.midgame is not None else None
+        if start is not None:
+            return self._start_recorded(*start)
+        kaggle = self.rng.random() < self.kaggle_ratio
+        self.engine = self._engine_for(kaggle)
         self.game_seed = int(self.fixed_seed if self.fixed_seed is not None else self.rng.integers(0, 2 ** 31 - 1))
         obs, _ = self.engine.reset(seed=self.game_seed)
         self.cfg = GameConfig.from_dict(dataclasses.asdict(self.engine.state.env_cfg))
         self.episode += 1
+        self.start_step = 0
         step = 0
         while True:
             state = GameState.from_obs(obs["player_0"], self.cfg)
@@ -98,6 +113,19 @@ class LuxGame:
                 raise RuntimeError("game with seed %d ended during setup" % self.game_seed)
         self.state = state
         return state
+
+    def _start_recorded(self, game: Any, real_step: int) -> GameState:
+        """The recorded game's state at `real_step`, its actions replayed through this game's engine."""
+        from train.midgame import replay_to
+
+        self.engine = self._engine_for(game.game == "kaggle")
+        obs = replay_to(self.engine, game, real_step)
+        self.game_seed = game.seed
+        self.cfg = GameConfig.from_dict(dataclasses.asdict(self.engine.state.env_cfg))
+        self.episode += 1
+        self.start_step = real_step
+        self.state = GameState.from_obs(obs["player_0"], self.cfg)
+        return self.state
 
     def step(self, unit_actions: Dict[str, Dict[str, Any]]) -> Tuple[GameState, bool]:
         """Advance one real step; returns (next state, game over)."""
@@ -122,7 +150,7 @@ class LuxGame:
         ice = sum(float(st.stats[p]["transfer"]["ice"]) for p in PLAYERS)
         factories = {p: len(self.state.factories.get(p, {})) for p in PLAYERS}
         lichen = float(self.state.board.lichen.sum())
-        return {
+        figures = {
             "episode_length": float(max(self.state.real_env_steps, 0)),
             "ice_transferred": ice,
             "factories_alive": float(sum(factories.values())),
@@ -131,3 +159,6 @@ class LuxGame:
             # Finished: at least one factory of BOTH players alive at the last step.
             "finished": float(self.state.real_env_steps >= self.max_episode_length and min(factories.values()) > 0),
         }
+        if self.midgame is not None:
+            figures["start_step"] = float(self.start_step)
+        return figures

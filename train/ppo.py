@@ -30,6 +30,7 @@ Losses are means over active entries only (advantage normalisation too):
     L_v     = 0.5 * mean(max((V_new - G)^2, (V_old + clip(V_new - V_old, -eps, eps) - G)^2))  (clip_vloss)
     L_H     = mean(H)
     L       = L_pi - c_H * L_H + c_v * L_v  [+ anchor_coef * mean over units of KL(policy || anchor)]
+                                            [+ teacher_coef * cross-entropy on the teacher's labels]
 
 Anchor (config `anchor_coef` > 0): a frozen copy of the start policy (train.model.anchor_network). PPO's clip
 bounds each update's step, not the sum of many small ones; the anchor bounds how far the sum can drift from
@@ -37,6 +38,17 @@ play that is known to keep factories alive. KL(policy || anchor) lets the policy
 (all its mass on the anchor's likeliest action costs only -log p_anchor of that action) while making actions
 the anchor thinks unlikely expensive; KL(anchor || policy) would instead keep the sampled play as noisy as the
 anchor. `anchor_temperature` below 1 sharpens the anchor toward its likeliest action.
+
+Teacher (config `teacher_coef` > 0, train/teacher.py): each minibatch also replays `teacher_batch` player views
+recorded from the heuristic controller's games, with the controller's choice per robot as the label. Where the
+anchor keeps the policy near where it started, the teacher keeps it near the play the start policy imitated, on
+states of the teacher's own games that PPO's rollouts may stop reaching.
+
+Phases (a policy started from other weights, config `value_warmup_updates` and `actor_lr_ramp_updates`): the
+first updates fit only the value-only parameters (every parameter the policy's outputs depend on is frozen, so
+the policy plays exactly as it started while its values learn its returns); then the policy's parameters get a
+learning rate that rises linearly from 0 (`actor_lr_scale`), so the first policy steps follow a value that has
+caught up instead of a fresh value head's noise.
 
 The network stays in eval mode in rollouts, updates and export, so the function that chose an action is the
 one whose log-probability the update compares against (the PPO ratio starts at exactly 1).
@@ -55,6 +67,7 @@ from train.model import batch_inputs, channels_last, net_forward
 from train.separation import SeparationSwitches
 
 if TYPE_CHECKING:
+    from train.imitation import Sample
     from train.workers import SeatObs
 
 
@@ -291,6 +304,7 @@ class LossTerms:
     approx_kl: torch.Tensor
     clipfrac: torch.Tensor
     anchor_kl: Optional[torch.Tensor] = None  # mean KL(policy || anchor) per unit, when the loss has that term
+    teacher_ce: Optional[torch.Tensor] = None  # mean cross-entropy on the teacher's labels, when the loss has it
 
 
 def ppo_loss(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, new_value: torch.Tensor,
@@ -380,21 +394,81 @@ class NonFiniteLoss(RuntimeError):
     pass
 
 
+ACTOR_GROUP = "actor"  # the optimizer's parameter group of the policy's parameters, when it has one
+
+
+def actor_lr_scale(cfg: TrainConfig, update: int) -> float:
+    """The policy's share of the learning rate at `update` (from 1): 0 during the value warm-up, then rising
+    linearly to 1 over `actor_lr_ramp_updates` updates."""
+    after = update - cfg.value_warmup_updates
+    if after <= 0:
+        return 0.0
+    if cfg.actor_lr_ramp_updates <= 0:
+        return 1.0
+    return min(1.0, after / cfg.actor_lr_ramp_updates)
+
+
+def phase(cfg: TrainConfig, update: int) -> str:
+    """Which phase `update` belongs to: value (the policy frozen), ramp (its learning rate rising) or full."""
+    if update <= cfg.value_warmup_updates:
+        return "value"
+    return "full" if actor_lr_scale(cfg, update) >= 1.0 else "ramp"
+
+
 def set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, update: int, num_updates: int) -> float:
-    """Linear annealing from learning_rate to 0 over the run (update counts from 1)."""
+    """Linear annealing from learning_rate to 0 over the run (update counts from 1); the actor group, when the
+    optimizer has one (make_optimizer), gets that times actor_lr_scale. Returns the annealed rate."""
     frac = 1.0 - (update - 1.0) / num_updates if cfg.anneal_lr else 1.0
     lr = frac * cfg.learning_rate
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * (actor_lr_scale(cfg, update) if group.get("name") == ACTOR_GROUP else 1.0)
     return lr
+
+
+def actor_parameters(net: torch.nn.Module, example: SeatObs) -> Set[int]:
+    """ids of the parameters the policy's logits depend on, found by a gradient through one robot placed on
+    `example`'s map (any view: only the shapes and the map's values are used)."""
+    planes = torch.as_tensor(np.asarray(example.map_planes, dtype=np.float32))[None]
+    device = next(net.parameters()).device
+    n_actions = example.action_mask.shape[1]
+    inputs = (channels_last(planes.to(device)), torch.as_tensor(example.global_features[None], device=device),
+              torch.zeros(1, dtype=torch.long, device=device), torch.zeros((1, 2), dtype=torch.long, device=device),
+              torch.zeros((1, example.unit_features.shape[1]), device=device),
+              torch.ones((1, n_actions), dtype=torch.bool, device=device))
+    logits = net_forward(net, *inputs)[0]
+    params = [p for p in net.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(logits.sum(), params, allow_unused=True)
+    return {id(p) for p, g in zip(params, grads) if g is not None}
+
+
+def make_optimizer(net: torch.nn.Module, cfg: TrainConfig, example: SeatObs) -> torch.optim.Optimizer:
+    """Adam over the network; with an actor learning-rate ramp, in two groups (the policy's parameters, named
+    ACTOR_GROUP, and the value-only ones) so that set_lr can ramp the first alone."""
+    if cfg.actor_lr_ramp_updates <= 0:
+        return torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    actor = actor_parameters(net, example)
+    groups = [{"params": [p for p in net.parameters() if id(p) in actor], "name": ACTOR_GROUP},
+              {"params": [p for p in net.parameters() if id(p) not in actor], "name": "value"}]
+    return torch.optim.Adam([g for g in groups if g["params"]], lr=cfg.learning_rate, eps=1e-5)
+
+
+def teacher_cross_entropy(net: torch.nn.Module, samples: Sequence[Sample], cfg: TrainConfig) -> torch.Tensor:
+    """Mean cross-entropy, over the robots of `samples`, of the policy (at its temperature) on the labels."""
+    device = next(net.parameters()).device
+    t = {k: torch.as_tensor(v, device=device) for k, v in batch_inputs(samples).items()}
+    logits = net_forward(net, channels_last(t["map_planes"], torch.float32), t["global_features"], t["unit_batch"],
+                         t["unit_pos"], t["unit_features"], t["action_mask"], cfg.policy_temperature)[0]
+    labels = torch.as_tensor(np.concatenate([s.labels for s in samples]), device=device)
+    return torch.nn.functional.cross_entropy(logits, labels)
 
 
 def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, cfg: TrainConfig,
                switches: SeparationSwitches, generator: torch.Generator, update: int,
-               anchor: Optional[torch.nn.Module] = None) -> Dict[str, float]:
+               anchor: Optional[torch.nn.Module] = None, teacher: Optional[Sequence[Sample]] = None
+               ) -> Dict[str, float]:
     """`update_epochs` passes of `num_minibatches` minibatches drawn over observations (every unit of an
     observation is in its map's minibatch); returns the `losses/...` metrics (`losses/anchor_kl` with an
-    anchor network)."""
+    anchor network, `losses/teacher_ce` with teacher samples and teacher_coef > 0)."""
     net.eval()
     n_obs = batch.n_obs
     mb_size = int(math.ceil(n_obs / cfg.num_minibatches))
@@ -411,6 +485,10 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
             if not bool(has_entry[mb_obs].any()):
                 continue  # no unit acted in these observations
             terms = minibatch_loss(net, batch, mb_obs, cfg, switches, anchor)
+            if teacher and cfg.teacher_coef > 0 and not warmup:
+                drawn = torch.randint(len(teacher), (cfg.teacher_batch,), generator=generator).tolist()
+                terms.teacher_ce = teacher_cross_entropy(net, [teacher[i] for i in drawn], cfg)
+                terms.loss = terms.loss + cfg.teacher_coef * terms.teacher_ce
             for name in ("policy_loss", "value_loss", "entropy", "loss"):
                 value = getattr(terms, name)
                 if not torch.isfinite(value):
@@ -429,7 +507,8 @@ def ppo_update(net: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Ba
             if not torch.isfinite(grad_norm):
                 raise NonFiniteLoss("update %d, epoch %d: gradient norm is %s" % (update, epoch, grad_norm.item()))
             optimizer.step()
-            for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss", "anchor_kl"):
+            for name in ("policy_loss", "value_loss", "entropy", "approx_kl", "clipfrac", "loss", "anchor_kl",
+                         "teacher_ce"):
                 value = getattr(terms, name)
                 if value is not None:
                     sums[name] = sums.get(name, 0.0) + float(value.detach())

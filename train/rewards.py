@@ -12,6 +12,13 @@ Team terms are per player:
   factory_alive / factory_lost factories alive at t + 1 / factories lost during the step
   survival                     factories alive when the game reaches its last step
   lichen                       lichen gained on the player's strains
+Zero-sum team terms, paid when a quantity changes (each is a change of "mine minus the opponent's", so the two
+players' terms are equal and opposite every step: whatever one player gains the other loses):
+  result                       at the game's end: +1 win, -1 loss, 0 draw (the engine's rule: more lichen
+                               wins, a player without factories loses)
+  lichen_advantage             change of (own lichen - opponent's lichen)
+  factory_advantage            change of (own factories - opponent's factories)
+  robot_advantage              change of (own robots - opponent's robots)
 Every weight comes from the training config (`reward_<term>`).
 """
 from __future__ import annotations
@@ -22,11 +29,13 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from lux.resources import RUBBLE_DISTANCE
-from lux.state import GameState, Unit
+from lux.rules import FAILED_SCORE, decide_winner
+from lux.state import GameState, Unit, opponent
 from lux.turn import view_of
 
 OWN_TERMS = ("ice_dug", "ore_dug", "ice_delivered", "ore_delivered", "power_pickup", "rubble_cleared", "death")
-TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen")
+ZERO_SUM_TERMS = ("result", "lichen_advantage", "factory_advantage", "robot_advantage")
+TEAM_TERMS = ("water_gained", "factory_alive", "factory_lost", "survival", "lichen") + ZERO_SUM_TERMS
 LOW_POWER_SHARE = 0.25
 
 
@@ -43,6 +52,33 @@ def lichen_of(state: GameState, player: str) -> int:
     if team is None or not team.factory_strains:
         return 0
     return int(state.board.lichen[state.board.lichen_tiles_of(team.factory_strains)].sum())
+
+
+def game_result(state: GameState, player: str) -> float:
+    """+1 if `player` wins the game that ended in `state`, -1 if it loses, 0 for a draw."""
+    other = opponent(player)
+    scores = {p: lichen_of(state, p) if state.factories.get(p) else FAILED_SCORE for p in (player, other)}
+    winner = decide_winner(scores)
+    return 0.0 if winner is None else (1.0 if winner == player else -1.0)
+
+
+def zero_sum_amounts(prev: GameState, nxt: GameState, player: str, game_over: bool, w: Dict[str, float]
+                     ) -> Dict[str, float]:
+    """The zero-sum terms' amounts for `player` (unweighted); a term whose weight is 0 is not computed."""
+    other = opponent(player)
+
+    def lead(state: GameState, count) -> float:
+        return float(count(state, player) - count(state, other))
+
+    def change(count) -> float:
+        return lead(nxt, count) - lead(prev, count)
+
+    return {
+        "result": game_result(nxt, player) if game_over and w["result"] else 0.0,
+        "lichen_advantage": change(lichen_of) if w["lichen_advantage"] else 0.0,
+        "factory_advantage": change(lambda s, p: len(s.factories.get(p, {}))) if w["factory_advantage"] else 0.0,
+        "robot_advantage": change(lambda s, p: len(s.units.get(p, {}))) if w["robot_advantage"] else 0.0,
+    }
 
 
 def _home_maps(state: GameState, player: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -119,6 +155,7 @@ def step_rewards(prev: GameState, nxt: GameState, player: str, unit_ids: List[st
         # Lichen sums cost a full-board scan per step: only when the term is used.
         "lichen": float(max(lichen_of(nxt, player) - lichen_of(prev, player), 0)) if w["lichen"] else 0.0,
     }
+    team_amounts.update(zero_sum_amounts(prev, nxt, player, game_over, w))
     team = 0.0
     for name, amount in team_amounts.items():
         terms[name] = w[name] * amount

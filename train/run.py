@@ -26,9 +26,11 @@ from train.config import TrainConfig, config_from_args
 from train.export import export_checkpoint
 from train.logger import RunLogger
 from train.model import anchor_network, load_weights, seed_everything, training_network
-from train.ppo import NonFiniteLoss, RolloutStorage, ppo_update, set_lr
-from train.rollout import act, evaluate_games, split_actions
+from train.opponents import HEURISTIC, OpponentPool
+from train.ppo import NonFiniteLoss, RolloutStorage, actor_lr_scale, make_optimizer, phase, ppo_update, set_lr
+from train.rollout import act, evaluate_games
 from train.separation import switches_from
+from train.teacher import load_or_record
 from train.workers import EnvPool, SeatObs, learning_seats_per_env, make_pool, n_keys, seats_per_env
 
 
@@ -48,7 +50,9 @@ class StopRequested(Exception):
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, run_dir: str, resume: bool = False, progress: bool = True) -> None:
+    def __init__(self, cfg: TrainConfig, run_dir: str, resume: bool = False, progress: bool = True,
+                 teacher: Optional[Sequence[Any]] = None) -> None:
+        """`teacher`: the teacher term's samples (train.imitation.Sample) instead of the run's recorded ones."""
         self.cfg = cfg
         self.run_dir = run_dir
         ckpt = checkpoint.load_latest(run_dir) if resume else None
@@ -66,19 +70,32 @@ class Trainer:
         if ckpt is None and cfg.init_from:
             load_weights(self.net, cfg, cfg.init_from, "init_from")
         self.anchor = anchor_network(cfg, self.device)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.learning_rate, eps=1e-5)
+        # The teacher's recorded games: played once, kept in the run directory (a resume reads them back).
+        self.teacher = teacher
+        if self.teacher is None and cfg.teacher_coef > 0:
+            self.teacher = load_or_record(cfg, run_dir)
+        # opponent=pool: the start policy is the network as it is now, before any update.
+        self.opponents = (OpponentPool(self.net.state_dict(), cfg.opponent_pool, cfg.pool_rate, cfg.pool_floor)
+                          if cfg.opponent == "pool" else None)
         self.update = 0
         self.global_step = 0
         self.pool: EnvPool = make_pool(cfg)
+        if ckpt is not None:
+            self.obs: List[SeatObs] = ckpt["obs"]
+        else:
+            self.obs = flatten(self.pool.reset())
+        self.optimizer = make_optimizer(self.net, cfg, self.obs[0])
         if ckpt is not None:
             self.net.load_state_dict(ckpt["net"])
             self.optimizer.load_state_dict(ckpt["optimizer"])
             self.update, self.global_step = int(ckpt["update"]), int(ckpt["global_step"])
             checkpoint.set_rng_state(ckpt["rng"], self.generator)
             self.pool.restore(ckpt["pool"])
-            self.obs: List[SeatObs] = ckpt["obs"]
-        else:
-            self.obs = flatten(self.pool.reset())
+            if self.opponents is not None:
+                self.opponents.load_state_dict(ckpt["opponents"])
+        elif self.opponents is not None:
+            self.opponents.start_games(cfg.num_envs, self.generator)
+        self.opponent_nets: Dict[str, torch.nn.Module] = {}  # opponent=pool: networks of the pool's policies
         self.logger = RunLogger(run_dir, cfg.num_updates * cfg.batch_size, self.global_step, progress)
         self.opponent_net: Optional[torch.nn.Module] = None
         self.stop = False
@@ -97,7 +114,8 @@ class Trainer:
             "update": self.update, "global_step": self.global_step,
             "net": copy.deepcopy(self.net.state_dict()), "optimizer": copy.deepcopy(self.optimizer.state_dict()),
             "rng": checkpoint.rng_state(self.generator), "pool": self.pool.snapshot(), "obs": list(self.obs),
-            "config": self.cfg.to_json(),
+            "config": self.cfg.to_json(), "phase": phase(self.cfg, self.update),
+            "opponents": self.opponents.state_dict() if self.opponents is not None else None,
         }
 
     def save(self) -> None:
@@ -129,8 +147,7 @@ class Trainer:
             learn_obs = [o for o in obs if o.learning]
             out = act(self.net, learn_obs, self.device, greedy=False, generator=self.generator,
                       temperature=self.cfg.policy_temperature)
-            actions = self._with_opponent_actions(out["actions"], obs, learning)
-            self.pool.send(g, split_actions(actions, obs, [seats] * len(groups[g])))
+            self.pool.send(g, self._seat_actions(out["actions"], obs, learning, groups[g], seats))
             pending[g] = (learning, learn_obs, out)
 
         start = time.perf_counter()
@@ -151,11 +168,14 @@ class Trainer:
                 step_rewards += [r for r, k in zip(rewards, learning) if k]
                 step_ended += [e for e, k in zip(ended, learning) if k]
                 self.obs[spans[g]] = flatten([res.obs for res in results])
-                for res in results:
+                for env, res in zip(groups[g], results):
                     for k, v in res.terms.items():
                         terms[k] = terms.get(k, 0.0) + v
                     if res.episode is not None:
                         episodes.append(res.episode)
+                    if self.opponents is not None and res.ended:
+                        # Before this env's next actions are chosen: its new game's opponent.
+                        self.opponents.game_over(env, res.episode["learner_result"], self.generator)
                 if t + 1 < cfg.num_steps:
                     if self.stop:
                         raise StopRequested()
@@ -192,25 +212,51 @@ class Trainer:
         else:
             self.opponent_net.load_state_dict(self.net.state_dict())
 
-    def _with_opponent_actions(self, learner_actions: np.ndarray, obs: List[SeatObs], learning: List[bool]
-                               ) -> np.ndarray:
-        """All seats' actions in pool order: the learner's, plus the frozen opponent's where a seat is not
-        learning."""
-        if all(learning):
-            return learner_actions
-        opp_obs = [o for o, k in zip(obs, learning) if not k]
-        opp = act(self.opponent_net, opp_obs, self.device, greedy=False, generator=self.generator,
-                  temperature=self.cfg.policy_temperature)["actions"]
-        parts, li, oi = [], 0, 0
-        for o, k in zip(obs, learning):
-            n = len(o.keys)
+    def _opponent_net(self, name: str) -> torch.nn.Module:
+        """The network of a frozen opponent: opponent=checkpoints' drawn checkpoint, or a pool policy's."""
+        if self.opponents is None:
+            return self.opponent_net
+        if name not in self.opponent_nets:
+            net = training_network(self.cfg, self.device)
+            net.load_state_dict(self.opponents.get(name).weights)
+            self.opponent_nets[name] = net
+        return self.opponent_nets[name]
+
+    def _seat_actions(self, learner_actions: np.ndarray, obs: List[SeatObs], learning: List[bool],
+                      envs: Sequence[int], seats: int) -> List[List[Optional[np.ndarray]]]:
+        """Per env of `envs`, per seat: the learner's actions, a frozen opponent network's where a seat is not
+        learning, or None where the opponent pool's heuristic controller plays it (the worker then asks it)."""
+        chosen: List[Optional[np.ndarray]] = [None] * len(obs)
+        by_opponent: Dict[str, List[int]] = {}  # one batched forward per opponent network
+        start = 0
+        for i, (o, k) in enumerate(zip(obs, learning)):
             if k:
-                parts.append(learner_actions[li:li + n])
-                li += n
-            else:
-                parts.append(opp[oi:oi + n])
-                oi += n
-        return np.concatenate(parts) if parts else learner_actions
+                chosen[i] = learner_actions[start:start + len(o.keys)]
+                start += len(o.keys)
+                continue
+            name = self.opponents.env_opponent[envs[i // seats]] if self.opponents is not None else "checkpoint"
+            if name != HEURISTIC:
+                by_opponent.setdefault(name, []).append(i)
+        for name in sorted(by_opponent):
+            index = by_opponent[name]
+            acts = act(self._opponent_net(name), [obs[i] for i in index], self.device, greedy=False,
+                       generator=self.generator, temperature=self.cfg.policy_temperature)["actions"]
+            bounds = np.cumsum([0] + [len(obs[i].keys) for i in index])
+            for j, i in enumerate(index):
+                chosen[i] = acts[bounds[j]:bounds[j + 1]]
+        return [chosen[e * seats:(e + 1) * seats] for e in range(len(envs))]
+
+    def _after_update(self, figures: Dict[str, float]) -> None:
+        """opponent=pool: a snapshot of the learner joins every pool_snapshot_every updates (none while the policy
+        is frozen: it would be the start policy again); networks of policies that left the pool are dropped."""
+        if self.opponents is None:
+            return
+        cfg = self.cfg
+        if self.update > cfg.value_warmup_updates and self.update % cfg.pool_snapshot_every == 0:
+            self.opponents.add_snapshot("update_%d" % self.update, self.net.state_dict())
+        names = {e.name for e in self.opponents.entries}
+        self.opponent_nets = {k: v for k, v in self.opponent_nets.items() if k in names}
+        figures.update(self.opponents.figures())
 
     def evaluate(self) -> Dict[str, float]:
         return play_evaluation(self.net, self.cfg, self.device)
@@ -239,10 +285,12 @@ class Trainer:
                 torch.set_num_threads(cfg.update_threads)
                 try:
                     figures.update(ppo_update(self.net, self.optimizer, self.batch, cfg, self.switches,
-                                              self.generator, self.update, self.anchor))
+                                              self.generator, self.update, self.anchor, self.teacher))
                 finally:
                     torch.set_num_threads(cfg.torch_threads)
+                self._after_update(figures)
                 figures["charts/learning_rate"] = lr
+                figures["charts/actor_lr_scale"] = actor_lr_scale(cfg, self.update)
                 figures["charts/update_seconds"] = time.perf_counter() - learn_start
                 run_steps += cfg.batch_size
                 figures["charts/SPS"] = run_steps / (time.perf_counter() - run_start)

@@ -25,6 +25,7 @@ from lux.rules import FAILED_SCORE, decide_winner
 from lux.state import PLAYERS, GameState, opponent
 from strategy.units import HeuristicUnitController
 from train.env import LuxGame
+from train.midgame import midgame_starts
 from train.rewards import lichen_of, step_rewards
 from train.separation import SlotMap, mix_rewards, random_group, switches_from
 
@@ -80,12 +81,15 @@ class GameRunner:
                  selfplay: Optional[bool] = None, game: Optional[LuxGame] = None) -> None:
         """`game`: the game to run (default: one built from `cfg` and the seeds, with strategy/'s setup)."""
         self.cfg = cfg
+        # Evaluation games (fixed_seed) always start at step 0.
+        midgame = midgame_starts(cfg) if fixed_seed is None else None
         self.game = game if game is not None else LuxGame(seed, cfg.kaggle_ratio, cfg.max_episode_length,
-                                                          cfg.allow_watering, fixed_seed)
+                                                          cfg.allow_watering, fixed_seed, midgame=midgame)
         self.auto_reset = auto_reset
         self.selfplay = cfg.opponent == "selfplay" if selfplay is None else selfplay
-        # Seats driven by a network: both, unless the heuristic controller plays the other one.
-        self.both_seats = self.selfplay or cfg.opponent == "checkpoints"
+        # Seats observed for a network: both, unless the heuristic controller always plays the other one. With the
+        # opponent pool the learner decides per game: a seat sent None as its actions is the heuristic's.
+        self.both_seats = self.selfplay or cfg.opponent in ("checkpoints", "pool")
         self.learn_seat = PLAYERS[0]
         self.heuristic = HeuristicUnitController()
         self.homes = RobotHomes()  # the learning seats' robots' homes, as the agent remembers them in play
@@ -100,6 +104,10 @@ class GameRunner:
     def reset(self) -> List[SeatObs]:
         state = self.game.reset()
         self.over = False
+        if self.game.start_step > 0:
+            # A mid-game start may be later than the last game's end, which the homes and the controller take
+            # for a new game only when the step goes back: start both afresh.
+            self.homes, self.heuristic = RobotHomes(), HeuristicUnitController()
         # Self-play: both seats learn. Otherwise our seat alternates between games.
         self.learn_seat = PLAYERS[(self.game.episode - 1) % 2]
         self.seats = list(PLAYERS) if self.both_seats else [self.learn_seat]
@@ -157,6 +165,9 @@ class GameRunner:
         prev = self.game.state
         unit_actions: Dict[str, Dict[str, Any]] = {}
         for player, acts in zip(self.seats, chosen):
+            if acts is None:  # the opponent pool's heuristic controller plays this seat
+                unit_actions[player] = self.heuristic.act(prev, player)
+                continue
             acts = np.asarray(acts, dtype=np.int64)
             if len(acts) != len(self.unit_ids[player]):
                 raise ValueError("%s: got %d actions for %d units" % (player, len(acts), len(self.unit_ids[player])))
@@ -179,7 +190,7 @@ class GameRunner:
             return StepResult(rewards, False, [self._observe(state, p) for p in self.seats], terms,
                               seat_rewards=totals)
         episode = self.game.stats()
-        if not self.both_seats:
+        if not self.selfplay:
             episode.update(self._learner_result(state))
         if self.auto_reset:
             return StepResult(rewards, True, self.reset(), terms, episode, totals)
@@ -523,7 +534,7 @@ def make_pool(cfg: Any, eval_seeds: Optional[Sequence[int]] = None) -> EnvPool:
 
 
 def seats_per_env(cfg: Any) -> int:
-    """Seats a network acts for in each env (learning or frozen opponent)."""
+    """Seats observed in each env (the learner's, and a frozen opponent's or, with the pool, the heuristic's)."""
     return 1 if cfg.opponent == "heuristic" else 2
 
 

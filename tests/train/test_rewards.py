@@ -95,3 +95,44 @@ def test_reward_scale_multiplies_everything():
     one = step_rewards(before, after, "player_0", ["unit_1"], weights(), False)
     three = step_rewards(before, after, "player_0", ["unit_1"], weights(reward_scale=3.0), False)
     assert three.own[0] == pytest.approx(3 * one.own[0]) and one.own[0] > 0
+
+
+def test_zero_sum_terms_are_equal_and_opposite_for_the_two_players_every_step():
+    """A short game of the heuristic controller on both seats, player_1's factories idle (so that the players
+    differ): each zero-sum term of player_0 is minus player_1's at every step, the game result at the end too."""
+    from strategy.factories import factory_actions
+    from strategy.units import HeuristicUnitController
+    from train.env import LuxGame
+    from train.rewards import ZERO_SUM_TERMS
+
+    w = weights(reward_result=1.0, reward_lichen_advantage=1e-3, reward_factory_advantage=0.3,
+                reward_robot_advantage=0.02)
+    def factories(state, player, queues):
+        return factory_actions(state, player, unit_queues=queues) if player == "player_0" else {}
+
+    game = LuxGame(seed=4, max_episode_length=30, fixed_seed=4, factory_policy=factories)
+    prev = game.reset()
+    controllers = {p: HeuristicUnitController() for p in ("player_0", "player_1")}
+    over, paid = False, {name: 0.0 for name in ZERO_SUM_TERMS}
+    while not over:
+        nxt, over = game.step({p: c.act(prev, p) for p, c in controllers.items()})
+        mine = step_rewards(prev, nxt, "player_0", list(prev.units["player_0"]), w, over)
+        theirs = step_rewards(prev, nxt, "player_1", list(prev.units["player_1"]), w, over)
+        for name in ZERO_SUM_TERMS:
+            assert mine.terms[name] == pytest.approx(-theirs.terms[name]), name
+            paid[name] += abs(mine.terms[name])
+        prev = nxt
+    assert paid["robot_advantage"] > 0  # only player_0 built robots: the term was paid
+    assert paid["result"] in (0.0, 1.0)  # +-1 once at the end (0: a draw)
+
+
+def test_game_result_pays_the_winner_and_charges_the_loser():
+    from train.rewards import game_result
+
+    w = weights(reward_result=1.0)
+    before, end = state([]), state([], step=1000)  # player_1 has no factory: it has lost
+    assert game_result(end, "player_0") == 1.0 and game_result(end, "player_1") == -1.0
+    won = step_rewards(before, end, "player_0", [], w, game_over=True)
+    lost = step_rewards(before, end, "player_1", [], w, game_over=True)
+    assert won.terms["result"] == 1.0 and lost.terms["result"] == -1.0
+    assert step_rewards(before, end, "player_0", [], w, game_over=False).terms["result"] == 0.0  # only at the end
