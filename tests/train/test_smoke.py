@@ -123,3 +123,35 @@ def test_a_smoke_run_on_the_fast_presets_network_and_update_trains_and_exports(t
                        torch.zeros(n, dtype=torch.long), torch.from_numpy(f.unit_pos),
                        torch.from_numpy(f.unit_features), torch.from_numpy(f.action_mask))[0].numpy()
         np.testing.assert_allclose(policy.evaluate(f)[0], want, atol=1e-4, rtol=0)
+
+
+def test_the_finetune_preset_runs_from_the_shipped_policy_at_a_tiny_size(tmp_path):
+    """`--preset finetune` with its pieces on and the sizes cut down: the shipped weights, the teacher's recorded
+    game, the opponent pool (a snapshot after the value phase), mid-game starts from a replay; then a resume."""
+    import csv
+
+    from train.arena import play_game
+
+    replays = tmp_path / "replays"
+    replays.mkdir()
+    play_game(os.path.join(ROOT, "main.py"), os.path.join(ROOT, "main.py"), seed=1, config="kaggle",
+              replay_paths=[str(replays / "game.json")], max_episode_length=20)
+    run_dir = tmp_path / "finetune"
+    tiny = ["--num-envs", "2", "--num-steps", "16", "--num-workers", "1", "--max-episode-length", "24",
+            "--num-minibatches", "2", "--value-warmup-updates", "1", "--actor-lr-ramp-updates", "1",
+            "--pool-snapshot-every", "1", "--teacher-games", "1", "--teacher-batch", "8", "--eval-every", "0",
+            "--export-onnx", "false", "--no-progress", "--midgame-dir", str(replays), "--midgame-share", "0.5"]
+    out = subprocess.run([sys.executable, "train/run.py", "--preset", "finetune", "--run-dir", str(run_dir),
+                          "--total-timesteps", "64"] + tiny, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (run_dir / "teacher.pt").exists()
+    with open(run_dir / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["charts/actor_lr_scale"]) for r in rows] == [0.0, 1.0]
+    assert float(rows[-1]["pool/snapshots"]) == 1 and float(rows[-1]["losses/teacher_ce"]) > 0
+    assert "losses/teacher_ce" not in {k for k, v in rows[0].items() if v}  # the value phase: no policy terms
+    out = subprocess.run([sys.executable, "train/run.py", "--resume", str(run_dir), "--total-timesteps", "96",
+                          "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "recording" not in out.stdout  # the teacher's games are read back, not played again
+    assert "update 3 |" in out.stdout
