@@ -34,16 +34,17 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from lux.rules import decide_winner  # noqa: E402
 from lux.state import PLAYERS, GameState, opponent  # noqa: E402
-from strategy.units import HeuristicUnitController  # noqa: E402
+from strategy.units import DEFEND_ALL_FROM_STEP, HeuristicUnitController  # noqa: E402
 from tools.lichen_report import play_report  # noqa: E402
 from train.evaluate import parse_seeds  # noqa: E402
 
 # seed, config, A's seat, A's and B's setting, steps, A through the codec, A's policy (an ONNX path) or None,
-# the opponent-aware rules A and B play without
-Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str], Tuple[str, ...], Tuple[str, ...]]
-# HeuristicUnitController's switches for its opponent-aware rules. A duel's sides play all of them (defence too,
-# which the shipped controller leaves off) except those named by --a-without / --b-without.
-RULES = ("safety", "defence", "raids")
+# the opponent-aware rules A and B play without, and those they play on top of the shipped controller's
+Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[str], Tuple[str, ...], Tuple[str, ...],
+             Tuple[str, ...], Tuple[str, ...]]
+# HeuristicUnitController's opponent-aware rules. A duel's sides play the shipped controller's (all but defence)
+# less those named by --a-without / --b-without, plus those named by --a-with / --b-with.
+RULES = ("safety", "defence", "raids", "guards", "late_defence")
 
 
 def rules_arg(text: str) -> Tuple[str, ...]:
@@ -55,8 +56,18 @@ def rules_arg(text: str) -> Tuple[str, ...]:
     return names
 
 
-def controller(rubble_metal: Optional[int], without: Tuple[str, ...]) -> HeuristicUnitController:
-    return HeuristicUnitController(rubble_metal=rubble_metal, **{name: name not in without for name in RULES})
+def controller(rubble_metal: Optional[int], without: Tuple[str, ...], with_: Tuple[str, ...] = ()
+               ) -> HeuristicUnitController:
+    """The shipped controller's rules, less `without`, plus `with_` (late_defence: every robot but the ice heavies
+    defends from strategy.units.DEFEND_ALL_FROM_STEP; defence: every robot, all game)."""
+    shipped = HeuristicUnitController()
+    on = {"safety": shipped.safety, "defence": shipped.defence, "raids": shipped.raids, "guards": shipped.guards,
+          "late_defence": shipped.defend_all_from is not None}
+    on.update({name: False for name in without})
+    on.update({name: True for name in with_})
+    late = on.pop("late_defence")
+    return HeuristicUnitController(rubble_metal=rubble_metal, defend_all_from=DEFEND_ALL_FROM_STEP if late else None,
+                                   **on)
 
 
 def rubble_metal_arg(text: str) -> Optional[int]:
@@ -71,13 +82,13 @@ def rubble_metal_arg(text: str) -> Optional[int]:
 
 def play(game: Game) -> Dict[str, object]:
     """One game; side A's figures and side B's."""
-    seed, config, seat, metal_a, metal_b, steps, through_codec, policy, without_a, without_b = game
+    seed, config, seat, metal_a, metal_b, steps, through_codec, policy, without_a, without_b, with_a, with_b = game
     other = opponent(seat)
-    b = controller(metal_b, without_b)
+    b = controller(metal_b, without_b, with_b)
     if policy:
         side_a = policy_robots(policy)
     else:
-        a = controller(metal_a, without_a)
+        a = controller(metal_a, without_a, with_a)
         side_a = through_policy_codec(a) if through_codec else a.act
     reports = play_report({seat: side_a, other: b.act},
                           {seat: "A", other: "B"}, seed, config == "kaggle", steps)
@@ -152,6 +163,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         % ", ".join(RULES))
     parser.add_argument("--b-without", type=rules_arg, default=(), metavar="RULES",
                         help="the same for side B")
+    parser.add_argument("--a-with", type=rules_arg, default=(), metavar="RULES",
+                        help="side A's controller also plays these rules (those the shipped one leaves off: defence)")
+    parser.add_argument("--b-with", type=rules_arg, default=(), metavar="RULES", help="the same for side B")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args(argv)
     try:
@@ -166,7 +180,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (OSError, ValueError) as exc:
             parser.error(str(exc))
     games = [(s, c, p, args.rubble_metal, args.against_rubble_metal, args.steps, args.a_through_codec, args.a_policy,
-              args.a_without, args.b_without) for c in args.configs for s in seeds for p in PLAYERS]
+              args.a_without, args.b_without, args.a_with, args.b_with)
+             for c in args.configs for s in seeds for p in PLAYERS]
     with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
         rows = pool.map(play, games)
     print("| seed | config | A's seat | winner | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
@@ -178,9 +193,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print()
     side_a = ("policy %s" % args.a_policy if args.a_policy else "rubble_metal=%s%s" % (
         args.rubble_metal, ", through the policy's codec" if args.a_through_codec else ""))
-    print("A: %s%s, B: rubble_metal=%s%s" % (
-        side_a, "" if not args.a_without else ", without " + "+".join(args.a_without), args.against_rubble_metal,
-        "" if not args.b_without else ", without " + "+".join(args.b_without)))
+    def rules(without: Tuple[str, ...], with_: Tuple[str, ...]) -> str:
+        return ("" if not without else ", without " + "+".join(without)) + \
+            ("" if not with_ else ", with " + "+".join(with_))
+
+    print("A: %s%s, B: rubble_metal=%s%s" % (side_a, rules(args.a_without, args.a_with), args.against_rubble_metal,
+                                              rules(args.b_without, args.b_with)))
     print()
     print("| config | games | A's W/D/L | lichen A (B) | lichen tiles A (B) | rubble dug A (B) "
           "| factories lost A (B) |")

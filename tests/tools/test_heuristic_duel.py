@@ -56,3 +56,14 @@ def test_a_missing_policy_is_refused_before_any_game(tmp_path, capsys):
     with pytest.raises(SystemExit):
         heuristic_duel.main(["--a-policy", str(tmp_path / "none.onnx"), "--seeds", "0", "--workers", "1"])
     assert "not found" in capsys.readouterr().err
+
+
+def test_sides_play_the_shipped_rules_less_without_plus_with():
+    shipped = heuristic_duel.controller(100, ())
+    assert (shipped.safety, shipped.defence, shipped.raids, shipped.guards) == (True, False, True, True)
+    assert shipped.defend_all_from is not None
+    bare = heuristic_duel.controller(100, ("safety", "raids", "guards", "late_defence"))
+    assert (bare.safety, bare.raids, bare.guards, bare.defend_all_from) == (False, False, False, None)
+    assert heuristic_duel.controller(100, (), ("defence",)).defence
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown"):
+        heuristic_duel.rules_arg("safety,bogus")
