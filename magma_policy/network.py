@@ -47,6 +47,31 @@ MASKED_LOGIT = -1e9
 ARCHS = ("half", "quarter")
 
 
+def _add_heads(net: nn.Module, c: int, hid: int) -> None:
+    """The heads both networks share: each robot's hidden layer, its logits and value; the board's value."""
+    net.unit_own = nn.Linear(N_UNIT_FEATURES, hid, bias=False)
+    net.unit_global = nn.Linear(N_GLOBAL_FEATURES, hid, bias=False)
+    net.unit_hidden = nn.Linear(hid, hid)
+    net.policy = nn.Linear(hid, N_ACTIONS)
+    net.unit_value = nn.Linear(hid, 1)
+    net.global_hidden = nn.Linear(c + N_GLOBAL_FEATURES, hid)
+    net.global_value = nn.Linear(hid, 1)
+    net.register_buffer("masked_logit", torch.tensor(MASKED_LOGIT), persistent=False)
+
+
+def _init_parameters(net: nn.Module, slope: float) -> None:
+    """Orthogonal weights for the activation, zero biases; a small policy output (near-uniform over the allowed
+    actions at first) and unit-scale value outputs."""
+    for m in net.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.orthogonal_(m.weight, gain=nn.init.calculate_gain("leaky_relu", slope))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    nn.init.orthogonal_(net.policy.weight, gain=0.01)
+    nn.init.orthogonal_(net.unit_value.weight, gain=1.0)
+    nn.init.orthogonal_(net.global_value.weight, gain=1.0)
+
+
 @dataclass
 class NetworkConfig:
     channels: int = 32  # width of the half-resolution trunk (the full-resolution part has half); quarter: of the
@@ -99,23 +124,8 @@ class PolicyNet(nn.Module):
         self.merge = conv_bn(half, half, 3)
         hid = cfg.head_hidden
         self.unit_cell = nn.Linear(half, hid)
-        self.unit_own = nn.Linear(N_UNIT_FEATURES, hid, bias=False)
-        self.unit_global = nn.Linear(N_GLOBAL_FEATURES, hid, bias=False)
-        self.unit_hidden = nn.Linear(hid, hid)
-        self.policy = nn.Linear(hid, N_ACTIONS)
-        self.unit_value = nn.Linear(hid, 1)
-        self.global_hidden = nn.Linear(c + N_GLOBAL_FEATURES, hid)
-        self.global_value = nn.Linear(hid, 1)
-        self.register_buffer("masked_logit", torch.tensor(MASKED_LOGIT), persistent=False)
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.orthogonal_(m.weight, gain=nn.init.calculate_gain("leaky_relu", self.slope))
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-        # Small policy output: near-uniform over the allowed actions at first; unit-scale value outputs.
-        nn.init.orthogonal_(self.policy.weight, gain=0.01)
-        nn.init.orthogonal_(self.unit_value.weight, gain=1.0)
-        nn.init.orthogonal_(self.global_value.weight, gain=1.0)
+        _add_heads(self, c, hid)
+        _init_parameters(self, self.slope)
         for block in self.blocks:
             nn.init.zeros_(block.expand[1].weight)
 
@@ -230,22 +240,8 @@ class QuarterNet(nn.Module):
         self.unit_half = nn.Linear(half, hid, bias=False)
         self.unit_cell = nn.Linear(c, hid, bias=False)
         self.unit_board = nn.Linear(c, hid, bias=False)
-        self.unit_own = nn.Linear(N_UNIT_FEATURES, hid, bias=False)
-        self.unit_global = nn.Linear(N_GLOBAL_FEATURES, hid, bias=False)
-        self.unit_hidden = nn.Linear(hid, hid)
-        self.policy = nn.Linear(hid, N_ACTIONS)
-        self.unit_value = nn.Linear(hid, 1)
-        self.global_hidden = nn.Linear(c + N_GLOBAL_FEATURES, hid)
-        self.global_value = nn.Linear(hid, 1)
-        self.register_buffer("masked_logit", torch.tensor(MASKED_LOGIT), persistent=False)
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.orthogonal_(m.weight, gain=nn.init.calculate_gain("leaky_relu", self.slope))
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-        nn.init.orthogonal_(self.policy.weight, gain=0.01)
-        nn.init.orthogonal_(self.unit_value.weight, gain=1.0)
-        nn.init.orthogonal_(self.global_value.weight, gain=1.0)
+        _add_heads(self, c, hid)
+        _init_parameters(self, self.slope)
         for block in self.blocks:
             nn.init.zeros_(block.conv2[1].weight)
 
