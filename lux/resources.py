@@ -152,9 +152,7 @@ def _board_tiles(board: Board) -> _BoardTiles:
 
 
 # Kinds of target tile every robot is given: (name, what ResourceTiles claims, whether heavies claim before lights).
-# Heavies claim ore first too: a heavy digs ten times as fast, and a heavy sent past the lights' ore tiles ended up
-# next to the enemy's factories, out of power.
-TARGET_KINDS = (("ice", A.ICE, True), ("ore", A.ORE, True), ("rubble", RUBBLE, False))
+TARGET_KINDS = (("ice", A.ICE, True), ("ore", A.ORE, False), ("rubble", RUBBLE, False))
 
 
 def target_tiles(state: GameState, player: str, units: Sequence[Unit],
@@ -164,7 +162,7 @@ def target_tiles(state: GameState, player: str, units: Sequence[Unit],
 
     `homes`: robot id -> home factory id (`lux.homes.RobotHomes`); a robot not in it, or whose home is gone,
     is at home at its nearest factory. Each kind is claimed in its own pass, in a fixed order whatever the order
-    of `units` (heavies first for ice and ore, lights first for rubble, by id number within each), so a robot
+    of `units` (heavies first for ice, lights first for ore and rubble, by id number within each), so a robot
     keeps its tiles from one turn to the next while it walks home and back. The heuristic controller sends its
     robots to these tiles and the policy's features point at them.
     """
