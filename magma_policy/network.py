@@ -59,6 +59,15 @@ def _add_heads(net: nn.Module, c: int, hid: int) -> None:
     net.register_buffer("masked_logit", torch.tensor(MASKED_LOGIT), persistent=False)
 
 
+def _robot_heads(net: nn.Module, cell_term: torch.Tensor, unit_features: torch.Tensor, global_term: torch.Tensor,
+                 action_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Each robot's masked logits [N, A] and value [N] from what it reads off the maps (`cell_term` [N, hid])."""
+    h = F.leaky_relu(cell_term + net.unit_own(unit_features) + global_term, net.slope)
+    h = F.leaky_relu(net.unit_hidden(h), net.slope)
+    logits = torch.where(action_mask, net.policy(h), net.masked_logit.to(h.dtype))
+    return logits, net.unit_value(h).squeeze(1)
+
+
 def _init_parameters(net: nn.Module, slope: float) -> None:
     """Orthogonal weights for the activation, zero biases; a small policy output (near-uniform over the allowed
     actions at first) and unit-scale value outputs."""
@@ -140,10 +149,7 @@ class PolicyNet(nn.Module):
 
     def unit_heads(self, cell: torch.Tensor, unit_features: torch.Tensor, global_term: torch.Tensor,
                    action_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        h = F.leaky_relu(self.unit_cell(cell) + self.unit_own(unit_features) + global_term, self.slope)
-        h = F.leaky_relu(self.unit_hidden(h), self.slope)
-        logits = torch.where(action_mask, self.policy(h), self.masked_logit.to(h.dtype))
-        return logits, self.unit_value(h).squeeze(1)
+        return _robot_heads(self, self.unit_cell(cell), unit_features, global_term, action_mask)
 
     def forward(self, map_planes: torch.Tensor, global_features: torch.Tensor, unit_batch: torch.Tensor,
                 unit_pos: torch.Tensor, unit_features: torch.Tensor, action_mask: torch.Tensor
@@ -265,10 +271,7 @@ class QuarterNet(nn.Module):
     def unit_heads(self, cell_term: torch.Tensor, unit_features: torch.Tensor, global_term: torch.Tensor,
                    action_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """`cell_term` [N, hid]: what the robot reads off the maps; `global_term` [N or 1, hid]."""
-        h = F.leaky_relu(cell_term + self.unit_own(unit_features) + global_term, self.slope)
-        h = F.leaky_relu(self.unit_hidden(h), self.slope)
-        logits = torch.where(action_mask, self.policy(h), self.masked_logit.to(h.dtype))
-        return logits, self.unit_value(h).squeeze(1)
+        return _robot_heads(self, cell_term, unit_features, global_term, action_mask)
 
     def forward(self, map_planes: torch.Tensor, global_features: torch.Tensor, unit_batch: torch.Tensor,
                 unit_pos: torch.Tensor, unit_features: torch.Tensor, action_mask: torch.Tensor

@@ -46,17 +46,23 @@ def test_setup_phase_places_every_factory_validly(game, seed):
         assert team["water"] >= 0 and team["metal"] >= 0
 
 
-def test_spawn_score_prefers_ice_next_to_the_factory():
-    cfg = GameConfig.kaggle()
-    n = 20
+def best_spawn(n, ice_tiles, ore_tiles=()):
+    """The best-scored spawn on an empty n x n board with ice and ore where given, no factory placed yet."""
     zeros = np.zeros((n, n), dtype=np.int64)
-    ice = zeros.copy()
-    ice[15, 10] = 1
-    obs = {"board": dict(rubble=zeros, ice=ice, ore=zeros, lichen=zeros, lichen_strains=zeros - 1,
+    ice, ore = zeros.copy(), zeros.copy()
+    for tile in ice_tiles:
+        ice[tile] = 1
+    for tile in ore_tiles:
+        ore[tile] = 1
+    obs = {"board": dict(rubble=zeros, ice=ice, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
                          valid_spawns_mask=np.ones((n, n), dtype=bool), factories_per_team=2),
            "units": {}, "factories": {}, "teams": {}, "real_env_steps": -5}
-    scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
-    x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    scores = spawn_scores(GameState.from_obs(obs, GameConfig.kaggle()), "player_0")
+    return np.unravel_index(int(np.argmax(scores)), scores.shape)
+
+
+def test_spawn_score_prefers_ice_next_to_the_factory():
+    x, y = best_spawn(20, [(15, 10)])
     assert abs(x - 15) + abs(y - 10) <= 3  # the footprint touches or nearly touches the ice tile
 
 
@@ -80,16 +86,6 @@ def test_spawn_score_avoids_ice_a_placed_factory_already_mines():
 
 
 def test_spawn_score_takes_ice_with_ore_in_reach_over_ice_alone():
-    cfg = GameConfig.kaggle()
-    n = 40
-    zeros = np.zeros((n, n), dtype=np.int64)
-    ice, ore = zeros.copy(), zeros.copy()
-    ice[8, 8] = 1  # ice with no ore anywhere near
-    ice[30, 30] = 1  # as good ice, ore four tiles further
-    ore[30, 35] = 1
-    obs = {"board": dict(rubble=zeros, ice=ice, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
-                         valid_spawns_mask=np.ones((n, n), dtype=bool), factories_per_team=2),
-           "units": {}, "factories": {}, "teams": {}, "real_env_steps": -5}
-    scores = spawn_scores(GameState.from_obs(obs, cfg), "player_0")
-    x, y = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    # Ice with no ore anywhere near at (8, 8); as good ice at (30, 30) with ore four tiles further.
+    x, y = best_spawn(40, [(8, 8), (30, 30)], [(30, 35)])
     assert abs(x - 30) + abs(y - 30) <= 3
