@@ -80,7 +80,6 @@ class HeuristicUnitController:
         self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
         self._wanted: Dict[str, int] = {}  # robot id -> the direction it wanted to move before collisions
-        self._ore_per_metal = 5  # the game's ORE_METAL_RATIO, read by `plan`
 
     def act(self, state: GameState, player: str, plans: Optional[Dict[str, List[int]]] = None
             ) -> Dict[str, List[List[int]]]:
@@ -104,8 +103,7 @@ class HeuristicUnitController:
         # The tiles each robot is sent to: the policy's features point at the same ones.
         claimed = target_tiles(state, player, units, home_ids)
         homes = home_factories(state, player, units, home_ids)
-        self._ore_per_metal = state.cfg.ORE_METAL_RATIO
-        roles = heavy_roles(units, homes, self._ore_per_metal)
+        roles = heavy_roles(units, homes, state.cfg.ORE_METAL_RATIO)
         hunts: Dict[str, Tile] = {}
         late = self.defend_all_from is not None and state.real_env_steps >= self.defend_all_from
         if self.defence:
@@ -139,7 +137,7 @@ class HeuristicUnitController:
                 plans[unit.unit_id] = self._go_dig(unit, here, raids[unit.unit_id])
             else:
                 plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles,
-                                                 roles.get(unit.unit_id) == ORE)
+                                                 roles.get(unit.unit_id) == ORE, state.cfg.ORE_METAL_RATIO)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(view, units, plans)
         return plans
@@ -184,10 +182,10 @@ class HeuristicUnitController:
     # -- planning ---------------------------------------------------------------------------------------------
 
     def _plan(self, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]],
-              mines_ore: bool = False) -> List[int]:
+              mines_ore: bool = False, ore_per_metal: int = 5) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later);
         `tiles`: its target tile of each kind (lux.resources.target_tiles); `mines_ore`: a heavy sent for ore
-        (`heavy_roles`)."""
+        (`heavy_roles`); `ore_per_metal`: the game's ORE_METAL_RATIO."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
         on_home = dist_home == 0
@@ -219,7 +217,7 @@ class HeuristicUnitController:
         thirsty = home.cargo.water < THIRSTY_WATER and unit.cargo.ice >= 10 * cfg.DIG_RESOURCE_GAIN
         # A heavy brings its ore as soon as it pays for the next heavy: a full load takes 50 digs.
         pays_a_heavy = unit.is_heavy and unit.cargo.ore > 0 and home.cargo.metal < cfg.METAL_COST and \
-            home.cargo.metal + unit.cargo.ore // self._ore_per_metal >= cfg.METAL_COST
+            home.cargo.metal + unit.cargo.ore // ore_per_metal >= cfg.METAL_COST
         if dist_home == 1 and carried > 0 and (carried >= cfg.CARGO_SPACE or unit.power < power_to_return * 2
                                                or thirsty or pays_a_heavy):
             res = A.ICE if unit.cargo.ice >= unit.cargo.ore else A.ORE
