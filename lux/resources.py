@@ -17,7 +17,7 @@ from .state import Board, Factory, GameState, Unit, footprint_gap, id_number
 Tile = Tuple[int, int]
 MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
 RUBBLE = -1  # target kind next to the resource ids: rubble to clear
-RUBBLE_DISTANCE = 4  # rubble is cleared this close to home, where lichen grows first
+RUBBLE_DISTANCE = 7  # rubble is cleared this close to home, where lichen grows (nearest first)
 _UNREACHABLE = 1 << 40
 
 

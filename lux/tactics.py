@@ -45,7 +45,8 @@ def beats(hunter: Unit, prey: Unit) -> bool:
 
 def interceptors(view: TurnView, candidates: Sequence[Unit]) -> Dict[str, Tile]:
     """Our robot id -> the tile of the enemy robot it goes for: each intruder gets the nearest of `candidates`
-    that beats it, is in range, and has the power to get there and back home."""
+    that beats it, is in range, and has the power to get there and back home with a few digs to spare (a heavy
+    that chased fleeing lights with less was left without the power to move, far from home)."""
     targets: Dict[str, Tile] = {}
     free = list(candidates)
     dist_home = view.dist_own_factory()
@@ -58,7 +59,8 @@ def interceptors(view: TurnView, candidates: Sequence[Unit]) -> Dict[str, Tile]:
             if gap == 0 or gap > INTERCEPT_RANGE[hunter.unit_type] or not beats(hunter, prey):
                 continue
             way = gap + float(dist_home[px, py])
-            if hunter.power < hunter.cfg.ACTION_QUEUE_POWER_COST * 2 + way * (hunter.cfg.MOVE_COST + 2):
+            reserve = hunter.cfg.ACTION_QUEUE_POWER_COST * 2 + 3 * hunter.cfg.DIG_COST
+            if hunter.power < reserve + way * (hunter.cfg.MOVE_COST + 2):
                 continue
             if best_gap is None or gap < best_gap:
                 best, best_gap = hunter, gap
@@ -69,8 +71,9 @@ def interceptors(view: TurnView, candidates: Sequence[Unit]) -> Dict[str, Tile]:
 
 
 def raid_tiles(view: TurnView, raiders: Sequence[Unit]) -> Dict[str, Tile]:
-    """Late in the game, our light id -> the enemy lichen tile it digs: the nearest tile with at least
-    RAID_MIN_LICHEN lichen within RAID_RANGE, one light a tile, lights with the most power first."""
+    """Late in the game, our robot id -> the enemy lichen tile it digs: the nearest tile with at least
+    RAID_MIN_LICHEN lichen within RAID_RANGE, one robot a tile, robots with the most power first (a heavy before
+    any light: its dig takes a whole tile's lichen)."""
     if view.state.real_env_steps < RAID_FROM_STEP:
         return {}
     board = view.state.board

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import actions as A
 from .distances import cached_distance_map
+from .paths import walk_costs
 from .rules import move_power
 from .state import Factory, GameState, Unit, opponent
 
@@ -89,6 +90,7 @@ class TurnView:
         self.enemy_units: List[Unit] = list(state.units.get(self.enemy, {}).values())
         self.own_robot_at: Dict[Tile, str] = {(int(u.pos[0]), int(u.pos[1])): u.unit_id for u in self.own_units}
         self._move_cost: Dict[str, np.ndarray] = {}
+        self._walk_costs: Dict[Tuple[str, Tuple[Tile, ...]], np.ndarray] = {}
         self._own_lichen: Optional[np.ndarray] = None
         self._enemy_reach: Optional[EnemyReach] = None
 
@@ -107,6 +109,20 @@ class TurnView:
 
     def move_cost_at(self, unit: Unit, x: int, y: int) -> int:
         return int(self.move_cost(unit.unit_type)[x, y])
+
+    def walk_costs(self, unit_type: str, goals: Tuple[Tile, ...]) -> np.ndarray:
+        """float [W, H]: the least power a robot of this type pays to walk from each tile onto the nearest of
+        `goals` (`lux.paths.walk_costs`), never through an enemy factory or one of our factory centres (where new
+        robots appear) unless it is a goal. Computed once per turn for each type and goal set."""
+        key = (unit_type, goals)
+        found = self._walk_costs.get(key)
+        if found is None:
+            blocked = self.enemy_factory_tiles.copy()
+            for x, y in self.own_centres:
+                blocked[x, y] = True
+            found = walk_costs(self.move_cost(unit_type), blocked, goals)
+            self._walk_costs[key] = found
+        return found
 
     def dist_own_factory(self) -> np.ndarray:
         """float [W, H]: Manhattan distance to our nearest factory tile (inf when we have none)."""

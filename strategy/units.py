@@ -3,13 +3,16 @@ collide.
 
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
 A home's heavies have roles (`heavy_roles`): the first mines ice (ore at the start, until a second heavy is paid
-for), the second ore while metal is short, the rest guard our lichen against enemy robots; late in the game every
-robot but the ice miners does. Lights mine ore (ice when home water runs low) until home holds the metal for a
-heavy, then clear rubble near home: lichen only spreads onto tiles without rubble. Each robot walks to its own
+for), the second ore while metal is short (until ORE_UNTIL_STEP), the rest guard our lichen against enemy robots;
+late in the game every robot but the ice miners does, and at the very end the guards dig the enemy's lichen.
+Lights mine ore (ice when home water runs low) until home holds the metal for a heavy, or the water for more
+lichen than it has room for (RICH_WATER), then clear rubble near home: lichen only spreads onto tiles without
+rubble. Each robot walks to its own
 tile of each kind, the one `lux.resources.target_tiles` gives it (and the policy's features show), so the policy
 imitates walks it can see.
 A robot goes home to deliver when its cargo is full or its power only just covers the way back plus a margin,
-and picks up power there. Our own robots never move into the same tile, nor into a tile where one of ours stays.
+and picks up power there. Walks follow the least-power way (`lux.paths.walk_costs`) and never step back.
+Our own robots never move into the same tile, nor into a tile where one of ours stays.
 Queues cost power to replace, so a robot's queue is only replaced when its next action would change.
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from lux import actions as A
 from lux.homes import RobotHomes, home_factories
 from lux.moves import Mover, TileClaims, place_movers
-from lux.paths import moves_after_first_step, side_steps
+from lux.paths import moves_after_first_step, side_steps, steps_downhill, steps_level, walk_ahead
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.state import Board, Factory, GameState, Unit, id_number
 from lux.tactics import interceptors, raid_tiles
@@ -36,6 +39,10 @@ THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 RUBBLE_METAL = 100
 HEAVY_ORE_WATER = 300  # home water from which a heavy mines ore while home metal is below HEAVY_ORE_METAL
 HEAVY_ORE_METAL = 100  # the price of a heavy
+# Home water from which lichen is short of room, not of water: heavies (but the ore heavy) and lights clear rubble
+# before they mine ore. A factory ended a game against the 15th-place bot with 1,145 water and 75 lichen tiles,
+# its robots mining ore for metal that never reached a heavy's price.
+RICH_WATER = 600
 RAID_POWER = 30  # power a light keeps for digging on top of the walk home before it is sent raiding
 # A home's second heavy mines ore while the home holds less metal than this. A heavy digs ore ten times as fast
 # as a light, and factories ended games with tens of thousands of power unused: metal, not power, limited how
@@ -51,6 +58,18 @@ OPENING_ORE_WATER = 120
 # the last few hundred steps (37 enemy robots stood on our lichen at step 900 of one game), when mining more
 # matters less than keeping the lichen that scores.
 DEFEND_ALL_FROM_STEP = 650
+# From this step on no heavy mines ore: the lichen that scores runs on water. Late in a game against the 15th-place
+# bot, our factories held 50-100 metal they never spent while their lichen dried out every few dozen steps.
+ORE_UNTIL_STEP = 600
+# From this step on the guard heavies dig the enemy's lichen instead of guarding ours: a heavy's dig takes 100
+# lichen, a whole tile, where a light's takes 10; the 15th-place bot's lichen grew unguarded by the dozens of tiles
+# every 100 steps late in its games.
+HEAVY_RAID_FROM_STEP = 850
+HEAVY_RAID_POWER = 400  # power a guard heavy needs to be sent raiding (walks of up to RAID_RANGE, then digs)
+# In the last steps every heavy raids whose home holds the water to keep watering to the end (this much a step
+# left): ice brought in now would only add water that is not needed.
+LAST_RAID_STEPS = 50
+LAST_RAID_WATER_PER_STEP = 15
 
 
 class HeuristicUnitController:
@@ -79,6 +98,12 @@ class HeuristicUnitController:
         # Read by whoever encodes the policy's features for the same games (imitation: they must agree on homes).
         self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
+        # robot id -> the tiles its walk ends on (its home's nine when going home), for the least-power walk
+        self._walks: Dict[str, Tuple[Tile, ...]] = {}
+        # robot id -> the tile it stood on last turn: a walker going round a blocked step never steps back there
+        self._last_tiles: Dict[str, Tile] = {}
+        self._tiles_now: Dict[str, Tile] = {}
+        self._last_step = -1
         self._wanted: Dict[str, int] = {}  # robot id -> the direction it wanted to move before collisions
 
     def act(self, state: GameState, player: str, plans: Optional[Dict[str, List[int]]] = None
@@ -88,13 +113,19 @@ class HeuristicUnitController:
         plans = self.plan(state, player) if plans is None else plans
         if not plans:
             return {}
-        return self._queues(state.board, list(state.units[player].values()), plans, self._goals)
+        return self._queues(view_of(state, player), list(state.units[player].values()), plans, self._goals,
+                            self._walks)
 
     def plan(self, state: GameState, player: str) -> Dict[str, List[int]]:
         """Each robot's action for this step (one Lux action vector), collision-free among our robots."""
         units = list(state.units.get(player, {}).values())
         factories = list(state.factories.get(player, {}).values())
-        self._goals, self._wanted = {}, {}
+        self._goals, self._wanted, self._walks = {}, {}, {}
+        if state.real_env_steps <= self._last_step:  # a new game (or the same step again)
+            self._tiles_now = {}
+        self._last_step = state.real_env_steps
+        self._last_tiles = self._tiles_now
+        self._tiles_now = {u.unit_id: (int(u.pos[0]), int(u.pos[1])) for u in units}
         if not units or not factories:
             return {}
         view = view_of(state, player)
@@ -103,9 +134,17 @@ class HeuristicUnitController:
         # The tiles each robot is sent to: the policy's features point at the same ones.
         claimed = target_tiles(state, player, units, home_ids)
         homes = home_factories(state, player, units, home_ids)
-        roles = heavy_roles(units, homes, state.cfg.ORE_METAL_RATIO)
+        roles = heavy_roles(units, homes, state.cfg.ORE_METAL_RATIO, mine_ore=state.real_env_steps < ORE_UNTIL_STEP)
         hunts: Dict[str, Tile] = {}
         late = self.defend_all_from is not None and state.real_env_steps >= self.defend_all_from
+        heavy_raids = self.raids and state.real_env_steps >= HEAVY_RAID_FROM_STEP
+        steps_left = state.cfg.max_episode_length - state.real_env_steps
+        raiding_heavies = [u for u, home in zip(units, homes) if heavy_raids and u.is_heavy
+                           and (roles.get(u.unit_id) == GUARD or (
+                               steps_left <= LAST_RAID_STEPS
+                               and home.cargo.water >= steps_left * LAST_RAID_WATER_PER_STEP))
+                           and u.cargo.ice + u.cargo.ore == 0 and u.power >= HEAVY_RAID_POWER]
+        raiding_ids = {u.unit_id for u in raiding_heavies}
         if self.defence:
             # A heavy whose home runs low on water keeps bringing ice rather than hunting.
             hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
@@ -113,15 +152,17 @@ class HeuristicUnitController:
         elif late:
             # Late, every robot but the ice heavies: lichen needs their water (in a trial that let them hunt too,
             # home water fell to 100-160 and our lichen from 17,622 to 9,760 within 100 steps).
-            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) != ICE])
+            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) != ICE
+                                        and u.unit_id not in raiding_ids])
         elif self.guards:
-            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) == GUARD])
+            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) == GUARD
+                                        and u.unit_id not in raiding_ids])
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
                        and u.cargo.ice + u.cargo.ore == 0
                        and u.power >= RAID_POWER + home.distance_to(u.pos) * (u.cfg.MOVE_COST + 2)]
-            raids = raid_tiles(view, raiders)
+            raids = raid_tiles(view, raiders + raiding_heavies)
         for i, (unit, home) in enumerate(zip(units, homes)):
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
             if unit.is_heavy and tiles["ore"] is not None and _nearer_the_enemy(view, tiles["ore"], home):
@@ -134,9 +175,9 @@ class HeuristicUnitController:
                 plans[unit.unit_id] = A.move(A.direction_to(unit.pos, np.array(hunts[unit.unit_id])))
             elif unit.unit_id in raids:
                 here = (int(unit.pos[0]), int(unit.pos[1]))
-                plans[unit.unit_id] = self._go_dig(unit, here, raids[unit.unit_id])
+                plans[unit.unit_id] = self._go_dig(view, unit, here, raids[unit.unit_id])
             else:
-                plans[unit.unit_id] = self._plan(unit, home, home.distance_to(unit.pos), tiles,
+                plans[unit.unit_id] = self._plan(view, unit, home, home.distance_to(unit.pos), tiles,
                                                  roles.get(unit.unit_id) == ORE, state.cfg.ORE_METAL_RATIO)
         self._wanted = {uid: int(p[1]) for uid, p in plans.items() if p[0] == A.MOVE and p[1] != A.CENTER}
         self._resolve_moves(view, units, plans)
@@ -159,7 +200,9 @@ class HeuristicUnitController:
             action = plans[unit.unit_id]
             moving = action[0] == A.MOVE and action[1] != A.CENTER
             legal = [(d, (here[0] + _DELTAS[d][0], here[1] + _DELTAS[d][1]))
-                     for d in self._move_options(view, unit, action[1])] if moving else []
+                     for d in self._move_options(view, unit, action[1], self._walks.get(unit.unit_id),
+                                                 self._last_tiles.get(unit.unit_id))
+                     ] if moving else []
             first = [o for o in legal[:1] if o[1] not in view.own_centres]
             side = [o for o in legal[1:] if o[1] not in view.own_centres]
             dodges = view.dodges(unit, first[0][1] if first else here) if self.safety else None
@@ -181,7 +224,7 @@ class HeuristicUnitController:
 
     # -- planning ---------------------------------------------------------------------------------------------
 
-    def _plan(self, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]],
+    def _plan(self, view: TurnView, unit: Unit, home: Factory, dist_home: int, tiles: Dict[str, Optional[Tile]],
               mines_ore: bool = False, ore_per_metal: int = 5) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later);
         `tiles`: its target tile of each kind (lux.resources.target_tiles); `mines_ore`: a heavy sent for ore
@@ -194,15 +237,21 @@ class HeuristicUnitController:
         if mines_ore and tiles["ore"] is not None:
             resource = A.ORE
         heavy_clears_rubble = False
+        rich = home.cargo.water >= RICH_WATER and tiles["rubble"] is not None and carried == 0
         if unit.is_heavy and home.cargo.water >= HEAVY_ORE_WATER and not mines_ore:
-            if home.cargo.metal < HEAVY_ORE_METAL and tiles["ore"] is not None:
+            if home.cargo.metal < HEAVY_ORE_METAL and tiles["ore"] is not None and not rich and \
+                    view.state.real_env_steps < ORE_UNTIL_STEP:
                 # Water piling up at home while metal runs out (lights lost, none left to mine ore).
                 resource = A.ORE
             elif tiles["rubble"] is not None and carried == 0:
                 # Water enough for now: room for lichen. A heavy digs rubble ten times as fast as a light.
                 heavy_clears_rubble = True
-        # Power to walk home on flat ground, plus a margin of a few digs.
-        power_to_return = dist_home * (cfg.MOVE_COST + 2) + 3 * cfg.DIG_COST + cfg.ACTION_QUEUE_POWER_COST
+        # Power to walk home the least-power way, plus a margin of a few digs (rubble may fall on the way).
+        home_tiles = tuple(home.footprint_tiles())
+        walk_home = float(view.walk_costs(unit.unit_type, home_tiles)[here])
+        if not np.isfinite(walk_home):
+            walk_home = dist_home * (cfg.MOVE_COST + 2)
+        power_to_return = int(walk_home) + dist_home * 2 + 3 * cfg.DIG_COST + cfg.ACTION_QUEUE_POWER_COST
 
         if on_home:
             if carried > 0:
@@ -227,42 +276,63 @@ class HeuristicUnitController:
             if dist_home == 0:
                 return A.recharge(cfg.BATTERY_CAPACITY)
             goal = home.nearest_tile(unit.pos)
-            self._goals[unit.unit_id] = (int(goal[0]), int(goal[1]))
-            return A.move(A.direction_to(unit.pos, goal))
+            return self._walk(view, unit, (int(goal[0]), int(goal[1])), home_tiles)
 
         if heavy_clears_rubble:
-            return self._go_dig(unit, here, tiles["rubble"])
+            return self._go_dig(view, unit, here, tiles["rubble"])
         # Lights with metal enough at home clear rubble instead (ore heavies keep digging: `heavy_roles`).
         if self.rubble_metal is not None and resource == A.ORE and not unit.is_heavy \
-                and home.cargo.metal >= self.rubble_metal and tiles["rubble"] is not None:
-            return self._go_dig(unit, here, tiles["rubble"])
+                and (home.cargo.metal >= self.rubble_metal or rich) and tiles["rubble"] is not None:
+            return self._go_dig(view, unit, here, tiles["rubble"])
         target = tiles["ice" if resource == A.ICE else "ore"]
         if target is None:
             # Nothing to mine: clear rubble next to home, room for its lichen to spread.
             target = tiles["rubble"]
         if target is None:
             return A.recharge(cfg.BATTERY_CAPACITY) if not on_home else [A.RECHARGE, 0, 0, cfg.BATTERY_CAPACITY, 0, 1]
-        return self._go_dig(unit, here, target)
+        return self._go_dig(view, unit, here, target)
 
-    def _go_dig(self, unit: Unit, here: Tile, target: Tile) -> List[int]:
+    def _go_dig(self, view: TurnView, unit: Unit, here: Tile, target: Tile) -> List[int]:
         """Dig when on the target tile, else walk toward it."""
         if target == here:
             if unit.power >= unit.cfg.DIG_COST + unit.cfg.ACTION_QUEUE_POWER_COST:
                 return A.dig()
             return A.recharge(unit.cfg.BATTERY_CAPACITY)
-        self._goals[unit.unit_id] = target
-        return A.move(A.direction_to(unit.pos, np.array(target)))
+        return self._walk(view, unit, target, (target,))
+
+    def _walk(self, view: TurnView, unit: Unit, goal: Tile, ends: Tuple[Tile, ...]) -> List[int]:
+        """The first move of the least-power walk onto one of `ends` (`goal`: the one it is headed for, for
+        `intentions`)."""
+        self._goals[unit.unit_id] = goal
+        here = (int(unit.pos[0]), int(unit.pos[1]))
+        steps = steps_downhill(view.walk_costs(unit.unit_type, ends), view.move_cost(unit.unit_type), here)
+        if not steps:  # cut off from it (enemy factories all round): the straight way, blocked moves stay
+            return A.move(A.direction_to(unit.pos, np.array(goal)))
+        self._walks[unit.unit_id] = ends
+        return A.move(steps[0][0])
 
     @staticmethod
     def _direction_to_factory(pos: np.ndarray, factory: Factory) -> int:
         return A.direction_to(pos, factory.nearest_tile(pos))
 
     @staticmethod
-    def _move_options(view: TurnView, unit: Unit, wanted: int) -> List[int]:
-        """Directions to try: the wanted one, then side-steps; none off the map, into an enemy factory, or
-        costing more power than the robot has."""
+    def _move_options(view: TurnView, unit: Unit, wanted: int, ends: Optional[Tuple[Tile, ...]] = None,
+                      came_from: Optional[Tile] = None) -> List[int]:
+        """Directions to try: the wanted one, then the others; none off the map, into an enemy factory, or
+        costing more power than the robot has. A walk (`ends`: its goal tiles) tries the moves that bring it
+        nearer in power (`lux.paths.steps_downhill`), then those that keep it as near (`steps_level`) except back
+        onto the tile it came from, never one that takes it further: a blocked walker goes round or waits, and
+        does not step back and forth. Other moves try the side-steps."""
+        if ends is not None:
+            here = (int(unit.pos[0]), int(unit.pos[1]))
+            costs, move_cost = view.walk_costs(unit.unit_type, ends), view.move_cost(unit.unit_type)
+            steps = steps_downhill(costs, move_cost, here) + \
+                [(d, t) for d, t in steps_level(costs, move_cost, here) if t != came_from]
+            options = [wanted] + [d for d, _ in steps if d != wanted]
+        else:
+            options = [wanted] + list(side_steps(wanted))
         legal = []
-        for d in [wanted] + list(side_steps(wanted)):
+        for d in options:
             tile = view.step_target(unit, d)
             if tile is None:
                 continue
@@ -274,14 +344,15 @@ class HeuristicUnitController:
     # -- queues -----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _queues(board: Board, units: List[Unit], plans: Dict[str, List[int]], goals: Dict[str, Tile]
-                ) -> Dict[str, List[List[int]]]:
+    def _queues(view: TurnView, units: List[Unit], plans: Dict[str, List[int]], goals: Dict[str, Tile],
+                walks: Dict[str, Tuple[Tile, ...]]) -> Dict[str, List[List[int]]]:
         """Only robots whose next action changes get a new queue (replacing one costs power).
 
         A queue runs ahead where the plan is known: digging repeats, and a move is followed by the next steps
         toward its goal. Only the first step was checked for collisions; the rest is re-checked every turn,
         and the queue is replaced as soon as its next step differs from the plan.
         """
+        board = view.state.board
         out: Dict[str, List[List[int]]] = {}
         for unit in units:
             action = plans[unit.unit_id]
@@ -294,6 +365,14 @@ class HeuristicUnitController:
                 continue
             if action[0] == A.DIG:
                 queue = [A.dig(n=_digs_needed(board, unit))]
+            elif action[0] == A.MOVE and unit.unit_id in walks:
+                # On along the least-power way, with what is left after the new queue and the first step.
+                dx, dy = _DELTAS[action[1]]
+                nxt = (int(unit.pos[0]) + dx, int(unit.pos[1]) + dy)
+                move_cost = view.move_cost(unit.unit_type)
+                power = unit.power - unit.cfg.ACTION_QUEUE_POWER_COST - int(move_cost[nxt])
+                queue = [action] + walk_ahead(view.walk_costs(unit.unit_type, walks[unit.unit_id]), move_cost,
+                                              nxt, power)
             elif action[0] == A.MOVE:
                 queue = [action] + moves_after_first_step(board, unit, action[1], goals.get(unit.unit_id))
             else:
@@ -302,21 +381,23 @@ class HeuristicUnitController:
         return out
 
 
-def heavy_roles(units: Sequence[Unit], homes: Sequence[Factory], ore_metal_ratio: int = 5) -> Dict[str, str]:
+def heavy_roles(units: Sequence[Unit], homes: Sequence[Factory], ore_metal_ratio: int = 5,
+                mine_ore: bool = True) -> Dict[str, str]:
     """Heavy id -> ICE, ORE or GUARD. Per home, by id number: the first brings ice (ore while it is the only one
     and the home has water to spare, OPENING_ORE_WATER, until a second heavy is paid for); the second mines ore
     while the home holds less than ORE_HEAVY_METAL metal and water enough not to need its ice (else ICE); the
-    rest GUARD. `ore_metal_ratio`: the game's ore per metal."""
+    rest GUARD. `ore_metal_ratio`: the game's ore per metal; `mine_ore`: whether heavies mine ore at all (else the first
+    two bring ice)."""
     by_home: Dict[str, Tuple[Factory, List[Unit]]] = {}
     for unit, home in zip(units, homes):
         if unit.is_heavy:
             by_home.setdefault(home.unit_id, (home, []))[1].append(unit)
     roles: Dict[str, str] = {}
     for home, heavies in by_home.values():
-        short_of_metal = home.cargo.metal < ORE_HEAVY_METAL and home.cargo.water >= LOW_WATER
+        short_of_metal = mine_ore and home.cargo.metal < ORE_HEAVY_METAL and home.cargo.water >= LOW_WATER
         # The only heavy, with the water to spare: ore until the second heavy is paid for (its ore counts).
         ore = sum(u.cargo.ore for u in heavies) // ore_metal_ratio
-        opening = len(heavies) == 1 and home.cargo.water >= OPENING_ORE_WATER and \
+        opening = mine_ore and len(heavies) == 1 and home.cargo.water >= OPENING_ORE_WATER and \
             home.cargo.metal + ore < heavies[0].cfg.METAL_COST
         for rank, unit in enumerate(sorted(heavies, key=lambda u: id_number(u.unit_id))):
             if rank == 0:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from lux import actions as A
 from lux.config import GameConfig
-from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, ResourceTiles
+from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, RUBBLE_DISTANCE, ResourceTiles
 from lux.state import GameState
 from tests.helpers import boards
 
@@ -44,8 +44,9 @@ def test_tiles_too_far_from_home_are_not_targets():
 
 
 def test_rubble_targets_are_bare_rubble_close_to_home():
-    # Rubble on ice is not a rubble target (digging it is mining); rubble 5 tiles out is too far to clear first.
-    state = _state(ice_tiles=[(8, 5)], rubble_tiles=[(8, 5), (12, 5), (9, 5)])
+    # Rubble on ice is not a rubble target (digging it is mining); rubble beyond RUBBLE_DISTANCE is too far.
+    far = 6 + 1 + RUBBLE_DISTANCE  # footprint edge at x = 6
+    state = _state(ice_tiles=[(8, 5)], rubble_tiles=[(8, 5), (far, 5), (9, 5)])
     unit, home = state.units["player_0"]["unit_1"], state.factories["player_0"]["factory_0"]
     tiles = ResourceTiles(state.board)
     assert tiles.nearest(unit, home, RUBBLE) == (9, 5)

@@ -48,3 +48,16 @@ def test_raids_start_late_and_take_one_tile_a_light():
     view = view_of(late, "player_0")
     got = raid_tiles(view, view.own_units)
     assert sorted(got.values()) == [(12, 12), (13, 13)]
+
+
+def test_a_hunter_keeps_the_power_to_come_home():
+    # A heavy three tiles from an intruder next to our factory (footprint x 1-3, y 1-3): the way there and home
+    # is 3 + 1 moves at 22, plus two new queues and three digs it keeps (20 + 180).
+    def sent(power):
+        state = _state({"unit_1": boards.robot((7, 2), "HEAVY", power)}, {"unit_9": enemy((4, 2), "LIGHT", 10)},
+                       our_lichen=[(4, 2)])
+        view = view_of(state, "player_0")
+        return interceptors(view, view.own_units)
+
+    assert sent(4 * 22 + 200) == {"unit_1": (4, 2)}
+    assert sent(4 * 22 + 199) == {}

@@ -90,6 +90,43 @@ def test_a_robot_that_cannot_pay_for_a_new_queue_gets_none():
     assert "unit_10" not in out and "unit_11" in out
 
 
+def test_a_blocked_heavy_on_its_way_home_waits_instead_of_stepping_back():
+    # Home's footprint is x 3-5, y 7-9. The heavy at (10, 10) is full of ice; both moves that bring it nearer,
+    # left and up, are taken by lights of ours that cannot move (no power). It must not step away (down or
+    # right): a heavy did that, back and forth, until its power was gone and its factory ran dry.
+    state = synthetic_state([("HEAVY", (10, 10), 400), ("LIGHT", (9, 10), 0), ("LIGHT", (10, 9), 0)],
+                            ice_tiles=[(12, 12)])
+    state.units["player_0"]["unit_10"].cargo.ice = 1000
+    home = state.factories["player_0"]["factory_0"]
+    out = HeuristicUnitController().act(state, "player_0")
+    heavy = state.units["player_0"]["unit_10"]
+    after = next_tile(heavy, out.get("unit_10", heavy.action_queue))
+    assert home.distance_to(np.array(after)) <= home.distance_to(heavy.pos)
+
+
+def test_a_heavy_goes_round_a_robot_on_the_factory_tile_next_to_it():
+    # The heavy at (6, 9), low on power, goes home for more. It is next to home's footprint (x 3-5, y 7-9) at
+    # (5, 9), where a light of ours without power stands. (6, 8) is as near home: it goes there (a heavy that
+    # waited instead sat beside a factory holding thousands of power for 300 steps, and the factory ran dry).
+    state = synthetic_state([("HEAVY", (6, 9), 100), ("LIGHT", (5, 9), 0)], ice_tiles=[(12, 12)])
+    out = HeuristicUnitController().act(state, "player_0")
+    assert out["unit_10"][0][:2] == [A.MOVE, A.UP]
+
+
+def test_a_heavy_walks_round_rubble_on_its_way_home():
+    # Straight left from (10, 8) crosses rubble; a heavy pays 20 + rubble a move, so it goes round.
+    state = synthetic_state([("HEAVY", (10, 8), 3000)], ice_tiles=[(12, 12)])
+    state.units["player_0"]["unit_10"].cargo.ice = 1000
+    state.board.rubble[6:10, 7:10] = 100
+    out = HeuristicUnitController().act(state, "player_0")
+    queue = out["unit_10"]
+    assert queue[0][:2] in ([A.MOVE, A.UP], [A.MOVE, A.DOWN])
+    x, y = 10, 8
+    for action in queue:  # the queued walk stays off the rubble
+        x, y = x + A.DIRECTION_STEPS[action[1]][0], y + A.DIRECTION_STEPS[action[1]][1]
+        assert state.board.rubble[x, y] == 0
+
+
 def two_factory_state(heavy_pos, ice_cargo, step):
     """Factories factory_0 at (4, 8) and factory_2 at (14, 8), and one heavy of ours."""
     from lux.config import GameConfig
@@ -123,9 +160,9 @@ def test_a_robot_delivers_to_the_factory_that_built_it_until_a_new_game():
     assert out["unit_9"][0][:2] == [A.MOVE, A.RIGHT]
 
 
-def light_home_state(home_metal: int):
-    """One factory at (4, 8) holding `home_metal`, a light next to it, an ore tile and a rubble tile equally
-    far from the light (ore at (9, 8), rubble at (6, 12))."""
+def light_home_state(home_metal: int, home_water: int = 500):
+    """One factory at (4, 8) holding `home_metal` and `home_water`, a light next to it, an ore tile and a rubble
+    tile equally far from the light (ore at (9, 8), rubble at (6, 12))."""
     from lux.config import GameConfig
     from lux.state import GameState
 
@@ -135,7 +172,7 @@ def light_home_state(home_metal: int):
     ore[9, 8] = 1
     rubble[6, 12] = 40
     factory = {"unit_id": "factory_0", "team_id": 0, "strain_id": 0, "pos": [4, 8], "power": 500,
-               "cargo": {"ice": 0, "ore": 0, "water": 500, "metal": home_metal}}
+               "cargo": {"ice": 0, "ore": 0, "water": home_water, "metal": home_metal}}
     light = {"unit_id": "unit_5", "team_id": 0, "unit_type": "LIGHT", "pos": [6, 8], "power": 150,
              "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
     obs = {"board": dict(rubble=rubble, ice=zeros, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
@@ -156,6 +193,15 @@ def test_a_light_clears_rubble_once_home_has_the_metal_for_a_heavy():
     # The controller without the rubble rule keeps mining ore.
     out = HeuristicUnitController(rubble_metal=None).act(light_home_state(RUBBLE_METAL), "player_0")
     assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]
+
+
+def test_a_light_clears_rubble_when_home_has_water_to_spare():
+    from strategy.units import RICH_WATER, HeuristicUnitController
+
+    out = HeuristicUnitController().act(light_home_state(0, home_water=RICH_WATER - 1), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]  # ore
+    out = HeuristicUnitController().act(light_home_state(0, home_water=RICH_WATER), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.DOWN]  # rubble: lichen is short of room, not of water
 
 
 def _one_turn_state(units, enemy_units, lichen=()):
@@ -211,6 +257,10 @@ def test_a_homes_heavies_bring_ice_then_ore_while_metal_is_short_then_guard():
     assert roles(_heavies_state(metal=0)) == {"unit_1": ICE, "unit_2": ORE, "unit_3": GUARD}
     assert roles(_heavies_state(metal=ORE_HEAVY_METAL))["unit_2"] == ICE  # metal enough: ice
     assert roles(_heavies_state(metal=0, water=50))["unit_2"] == ICE  # water short: ice first
+    # Late in the game no heavy mines ore: the first two bring ice.
+    units = list(_heavies_state(metal=0).units["player_0"].values())
+    homes = [_heavies_state(metal=0).factories["player_0"]["factory_0"]] * len(units)
+    assert heavy_roles(units, homes, mine_ore=False) == {"unit_1": ICE, "unit_2": ICE, "unit_3": GUARD}
     # The ore heavy walks to an ore tile, the ice heavy to an ice tile.
     controller = HeuristicUnitController()
     controller.plan(_heavies_state(metal=0), "player_0")
@@ -277,3 +327,29 @@ def test_a_heavy_leaves_ore_by_the_enemys_factory_alone():
 
     assert goal(enemy_factory=False) == (10, 2)  # the home's only heavy goes for the ore
     assert goal(enemy_factory=True) != (10, 2)
+
+
+def test_guard_heavies_dig_the_enemys_lichen_at_the_end():
+    from strategy.units import HEAVY_RAID_FROM_STEP
+
+    from strategy.units import LAST_RAID_STEPS, LAST_RAID_WATER_PER_STEP
+
+    # Three heavies at home (the third a guard), enemy lichen five tiles from it.
+    def plan(step, water=500):
+        board = boards.empty_board(16)
+        board["lichen"][9, 6], board["lichen_strains"][9, 6] = 80, 7
+        board["lichen"][9, 7], board["lichen_strains"][9, 7] = 80, 7
+        heavies = {"unit_%d" % i: boards.robot((4, i + 3), "HEAVY", power=2000) for i in (1, 2, 3)}
+        obs = boards.observation(board, heavies, {"factory_0": boards.factory((2, 2), metal=0, water=water)},
+                                 step=step)
+        controller = HeuristicUnitController()
+        controller.plan(GameState.from_obs(obs, GameConfig(map_size=16)), "player_0")
+        return controller.intentions()[0]
+
+    assert plan(HEAVY_RAID_FROM_STEP).get("unit_3") == (9, 6)
+    assert plan(HEAVY_RAID_FROM_STEP - 1).get("unit_3") != (9, 6)
+    assert plan(HEAVY_RAID_FROM_STEP).get("unit_1") not in {(9, 6), (9, 7)}  # the ice heavy keeps bringing ice
+    # In the last steps the ice heavies raid too, when home has the water to keep watering to the end.
+    last = 1000 - LAST_RAID_STEPS
+    assert plan(last, water=LAST_RAID_STEPS * LAST_RAID_WATER_PER_STEP).get("unit_1") in {(9, 6), (9, 7)}
+    assert plan(last, water=LAST_RAID_STEPS * LAST_RAID_WATER_PER_STEP - 1).get("unit_1") not in {(9, 6), (9, 7)}
