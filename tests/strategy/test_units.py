@@ -330,9 +330,7 @@ def test_a_heavy_leaves_ore_by_the_enemys_factory_alone():
 
 
 def test_guard_heavies_dig_the_enemys_lichen_at_the_end():
-    from strategy.units import HEAVY_RAID_FROM_STEP
-
-    from strategy.units import LAST_RAID_STEPS, LAST_RAID_WATER_PER_STEP
+    from strategy.units import HEAVY_RAID_FROM_STEP, LAST_RAID_STEPS, LAST_RAID_WATER_PER_STEP
 
     # Three heavies at home (the third a guard), enemy lichen five tiles from it.
     def plan(step, water=500):
