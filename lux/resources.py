@@ -12,12 +12,15 @@ import numpy as np
 
 from . import actions as A
 from .homes import home_factories
-from .state import Board, Factory, GameState, Unit, footprint_gap, id_number
+from .state import Board, Factory, GameState, Unit, footprint_gap, id_number, opponent
 
 Tile = Tuple[int, int]
 MAX_TARGET_DISTANCE = 12  # resource tiles further than this from home are not worth the walk
-RUBBLE = -1  # target kind next to the resource ids: rubble to clear
-RUBBLE_DISTANCE = 7  # rubble is cleared this close to home, where lichen grows (nearest first)
+# Target kind next to the resource ids: room for lichen to clear, rubble and the enemy's lichen. Lichen does not
+# grow onto a tile next to another strain: against the 15th-place bot, whose factories were placed beside ours and
+# whose lichen grew up to them, one of our factories held 1,000 water and one lichen tile for 300 steps.
+RUBBLE = -1
+RUBBLE_DISTANCE = 7  # room is cleared this close to home, where lichen grows (nearest first)
 _UNREACHABLE = 1 << 40
 
 
@@ -26,8 +29,9 @@ class ResourceTiles:
     so far in one pass. The tiles near each factory are computed once per board (`_BoardTiles`) and shared by
     every pass, kind and player of that state."""
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, enemy_strains: Sequence[int] = ()) -> None:
         self._board = _board_tiles(board)
+        self._enemy_strains = tuple(sorted(int(s) for s in enemy_strains))  # their lichen is room to clear
         self._claimed: Set[Tile] = set()
         self._exhausted: Set[Tuple[str, int]] = set()
 
@@ -46,7 +50,7 @@ class ResourceTiles:
         best_gap = best_home = 0
         # Candidates come sorted by their distance to home (row-major within one distance): the first distance
         # with an unclaimed tile decides, and within it the tile nearest the robot, the first of equals.
-        for d_home, x, y in self._board.near(home, resource):
+        for d_home, x, y in self._board.near(home, resource, self._enemy_strains):
             if best is not None and d_home > best_home:
                 break
             if (x, y) in claimed:
@@ -60,7 +64,8 @@ class ResourceTiles:
 
     def is_free(self, tile: Tile, resource: int) -> bool:
         """Whether the tile holds this kind of target and nobody has claimed it yet."""
-        return bool(self._board.field(resource).item(tile[0], tile[1])) and (tile[0], tile[1]) not in self._claimed
+        field = self._board.field(resource, self._enemy_strains)
+        return bool(field.item(tile[0], tile[1])) and (tile[0], tile[1]) not in self._claimed
 
     def claim(self, tile: Tile) -> None:
         """No other robot will be sent to this tile this turn."""
@@ -68,7 +73,8 @@ class ResourceTiles:
 
 
 Near = Tuple[int, int, int]  # (distance to the factory's footprint, x, y)
-NearKey = Tuple[str, int, int, int]  # (factory id, its x, its y, resource)
+NearKey = Tuple[Any, ...]  # (factory id, its x, its y, resource[, the enemy's strains for RUBBLE])
+FieldKey = Tuple[Any, ...]  # (resource[, the enemy's strains for RUBBLE])
 
 
 class _BoardTiles:
@@ -77,24 +83,31 @@ class _BoardTiles:
 
     def __init__(self, board: Board) -> None:
         self.board = board
-        self._fields: Dict[int, np.ndarray] = {}
-        self._tiles: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+        self._fields: Dict[FieldKey, np.ndarray] = {}
+        self._tiles: Dict[FieldKey, Tuple[np.ndarray, np.ndarray]] = {}
         self._near: Dict[NearKey, List[Near]] = {}
         self._static: Dict[int, Dict[NearKey, List[Near]]] = {}
 
-    def field(self, resource: int) -> np.ndarray:
-        if resource not in self._fields:
+    @staticmethod
+    def _field_key(resource: int, enemy_strains: Tuple[int, ...]) -> FieldKey:
+        return (resource, enemy_strains) if resource == RUBBLE else (resource,)
+
+    def field(self, resource: int, enemy_strains: Tuple[int, ...] = ()) -> np.ndarray:
+        key = self._field_key(resource, enemy_strains)
+        if key not in self._fields:
             board = self.board
             if resource == RUBBLE:
-                self._fields[resource] = ((board.rubble > 0) & (board.ice == 0) & (board.ore == 0)
-                                          & (board.factory_occupancy == -1))
+                room = board.rubble > 0
+                if enemy_strains:
+                    room = room | ((board.lichen > 0) & np.isin(board.lichen_strains, enemy_strains))
+                self._fields[key] = room & (board.ice == 0) & (board.ore == 0) & (board.factory_occupancy == -1)
             else:
-                self._fields[resource] = (board.ice if resource == A.ICE else board.ore) > 0
-        return self._fields[resource]
+                self._fields[key] = (board.ice if resource == A.ICE else board.ore) > 0
+        return self._fields[key]
 
-    def near(self, home: Factory, resource: int) -> List[Near]:
+    def near(self, home: Factory, resource: int, enemy_strains: Tuple[int, ...] = ()) -> List[Near]:
         cx, cy = int(home.pos[0]), int(home.pos[1])
-        key = (home.unit_id, cx, cy, resource)
+        key = (home.unit_id, cx, cy) + self._field_key(resource, enemy_strains)
         if resource != RUBBLE:
             # Ice and ore never change during a game: the lists of the game's earlier boards are reused.
             if resource not in self._static:
@@ -104,13 +117,14 @@ class _BoardTiles:
                 memo[key] = self._compute(cx, cy, resource)
             return memo[key]
         if key not in self._near:
-            self._near[key] = self._compute(cx, cy, resource)
+            self._near[key] = self._compute(cx, cy, resource, enemy_strains)
         return self._near[key]
 
-    def _compute(self, cx: int, cy: int, resource: int) -> List[Near]:
-        if resource not in self._tiles:
-            self._tiles[resource] = np.nonzero(self.field(resource))
-        xs, ys = self._tiles[resource]
+    def _compute(self, cx: int, cy: int, resource: int, enemy_strains: Tuple[int, ...] = ()) -> List[Near]:
+        key = self._field_key(resource, enemy_strains)
+        if key not in self._tiles:
+            self._tiles[key] = np.nonzero(self.field(resource, enemy_strains))
+        xs, ys = self._tiles[key]
         d_home = footprint_gap(xs, ys, cx, cy)
         keep = np.flatnonzero(d_home <= (RUBBLE_DISTANCE if resource == RUBBLE else MAX_TARGET_DISTANCE))
         keep = keep[np.argsort(d_home[keep], kind="stable")]
@@ -179,18 +193,22 @@ def target_tiles(state: GameState, player: str, units: Sequence[Unit],
     orders = {first: sorted(range(len(units)), key=lambda i: (units[i].is_heavy != first, numbers[i]))
               for first in (True, False)}
     here = [(int(x), int(y)) for x, y in pos.tolist()]
+    enemy = state.teams.get(opponent(player))
+    enemy_strains = enemy.factory_strains if enemy is not None else ()
     for name, resource, heavy_first in TARGET_KINDS:
-        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first], here)
+        out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first], here,
+                                     enemy_strains)
     return out
 
 
 def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,
                      heavy_first: bool, order: Optional[Sequence[int]] = None,
-                     positions: Optional[Sequence[Tile]] = None) -> List[Optional[Tile]]:
+                     positions: Optional[Sequence[Tile]] = None,
+                     enemy_strains: Sequence[int] = ()) -> List[Optional[Tile]]:
     """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
     `heavy_first`, else lights first, by id number within each kind (`order`: that order, `positions`: the robots'
-    tiles as ints, when the caller has them)."""
-    tiles = ResourceTiles(board)
+    tiles as ints, when the caller has them; `enemy_strains`: whose lichen is room to clear)."""
+    tiles = ResourceTiles(board, enemy_strains)
     if order is None:
         order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
     if positions is None:

@@ -78,7 +78,7 @@ class HeuristicUnitController:
     seats and any number of games in a row: a step earlier than the last one seen starts a new game."""
 
     def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL, safety: bool = True, defence: bool = False,
-                 raids: bool = True, guards: bool = True,
+                 raids: bool = True, guards: bool = True, light_guards: bool = True,
                  defend_all_from: Optional[int] = DEFEND_ALL_FROM_STEP) -> None:
         # Lights whose home holds at least this much metal clear rubble near it instead of mining more ore
         # (None: never; they clear rubble only when no ore tile is free, the controller before RUBBLE_METAL).
@@ -91,6 +91,9 @@ class HeuristicUnitController:
         self.defence = defence
         # Only the heavies spare from mining (GUARD) go for enemy robots on our lichen: nothing is left undone.
         self.guards = guards
+        # Lights with empty cargo guard too, from the first step: before step 650 the 15th-place bot's lights dug
+        # away the lichen of two of our four factories while no heavy was spare to guard.
+        self.light_guards = light_guards
         # From this step on, `defence` for every robot (None: never).
         self.defend_all_from = defend_all_from
         # Late in the game, lights with power to spare dig the enemy's lichen (`lux.tactics.raid_tiles`).
@@ -155,8 +158,9 @@ class HeuristicUnitController:
             hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) != ICE
                                         and u.unit_id not in raiding_ids])
         elif self.guards:
-            hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) == GUARD
-                                        and u.unit_id not in raiding_ids])
+            hunts = interceptors(view, [u for u in units if u.unit_id not in raiding_ids and (
+                roles.get(u.unit_id) == GUARD
+                or (self.light_guards and not u.is_heavy and u.cargo.ice + u.cargo.ore == 0))])
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
@@ -420,8 +424,11 @@ def _stay(unit: Unit) -> List[int]:
 
 
 def _digs_needed(board: Board, unit: Unit) -> int:
-    """Digs to clear the rubble under the robot; on a resource tile, enough to fill its cargo."""
+    """Digs to clear the rubble under the robot, or to dig away the lichen there (the tile is then left with
+    rubble, cleared by the next plan); on a resource tile, enough to fill its cargo."""
     x, y = int(unit.pos[0]), int(unit.pos[1])
     if board.ice[x, y] == 0 and board.ore[x, y] == 0 and board.rubble[x, y] > 0:
         return int(np.ceil(board.rubble[x, y] / float(unit.cfg.DIG_RUBBLE_REMOVED)))
+    if board.lichen[x, y] > 0:
+        return int(np.ceil(board.lichen[x, y] / float(unit.cfg.DIG_LICHEN_REMOVED)))
     return unit.cfg.CARGO_SPACE

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from lux import actions as A
 from lux.config import GameConfig
-from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, RUBBLE_DISTANCE, ResourceTiles
+from lux.resources import MAX_TARGET_DISTANCE, RUBBLE, RUBBLE_DISTANCE, ResourceTiles, target_tiles
 from lux.state import GameState
 from tests.helpers import boards
 
@@ -52,3 +52,21 @@ def test_rubble_targets_are_bare_rubble_close_to_home():
     assert tiles.nearest(unit, home, RUBBLE) == (9, 5)
     tiles.claim((9, 5))
     assert tiles.nearest(unit, home, RUBBLE) is None
+
+
+def test_the_enemys_lichen_near_home_is_room_to_clear_and_ours_is_not():
+    # Enemy lichen (strain 1) at (8, 5), ours (strain 0) at (5, 8), both 2 from the footprint; rubble at (10, 5).
+    board = boards.empty_board(24)
+    board["lichen"][8, 5], board["lichen_strains"][8, 5] = 60, 1
+    board["lichen"][5, 8], board["lichen_strains"][5, 8] = 60, 0
+    board["rubble"][10, 5] = 20
+    obs = boards.observation(board, {"unit_1": boards.robot((10, 10))}, {"factory_0": boards.factory((5, 5))})
+    obs["teams"]["player_1"]["factory_strains"] = [1]
+    state = GameState.from_obs(obs, GameConfig(map_size=24))
+    unit, home = state.units["player_0"]["unit_1"], state.factories["player_0"]["factory_0"]
+    tiles = ResourceTiles(state.board, enemy_strains=[1])
+    assert tiles.nearest(unit, home, RUBBLE) == (8, 5)
+    tiles.claim((8, 5))
+    assert tiles.nearest(unit, home, RUBBLE) == (10, 5)  # our own lichen is never a target
+    assert ResourceTiles(state.board).nearest(unit, home, RUBBLE) == (10, 5)  # without the enemy's strains
+    assert target_tiles(state, "player_0", [unit])["rubble"] == [(8, 5)]  # the enemy's strains from the state

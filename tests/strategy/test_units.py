@@ -351,3 +351,15 @@ def test_guard_heavies_dig_the_enemys_lichen_at_the_end():
     last = 1000 - LAST_RAID_STEPS
     assert plan(last, water=LAST_RAID_STEPS * LAST_RAID_WATER_PER_STEP).get("unit_1") in {(9, 6), (9, 7)}
     assert plan(last, water=LAST_RAID_STEPS * LAST_RAID_WATER_PER_STEP - 1).get("unit_1") not in {(9, 6), (9, 7)}
+
+
+def test_a_light_with_empty_cargo_goes_for_an_enemy_light_on_our_lichen():
+    # Our light two tiles above an enemy light (less power) standing on our lichen; no guard heavy anywhere.
+    def plan(cargo_ore=0, **options):
+        state = _one_turn_state({"unit_1": boards.robot((6, 4), "LIGHT", power=140, ore=cargo_ore)},
+                                {"unit_9": enemy((6, 6), power=20)}, lichen=[(6, 6)])
+        return HeuristicUnitController(**options).plan(state, "player_0")["unit_1"]
+
+    assert plan() == A.move(A.DOWN)
+    assert plan(light_guards=False) != A.move(A.DOWN)
+    assert plan(cargo_ore=10) != A.move(A.DOWN)  # a light bringing ore home keeps going
