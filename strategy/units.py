@@ -3,11 +3,12 @@ collide.
 
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
 A home's heavies have roles (`heavy_roles`): the first mines ice (ore at the start, until a second heavy is paid
-for), the second ore while metal is short (until ORE_UNTIL_STEP), the rest guard our lichen against enemy robots;
+for), the second ore while metal is short (until ORE_UNTIL_STEP), the rest guard our lichen against enemy robots,
+with the lights that carry nothing;
 late in the game every robot but the ice miners does, and at the very end the guards dig the enemy's lichen.
 Lights mine ore (ice when home water runs low) until home holds the metal for a heavy, or the water for more
-lichen than it has room for (RICH_WATER), then clear rubble near home: lichen only spreads onto tiles without
-rubble. Each robot walks to its own
+lichen than it has room for (RICH_WATER), then clear rubble and the enemy's lichen near home: lichen only spreads
+onto tiles without rubble and not next to another strain. Each robot walks to its own
 tile of each kind, the one `lux.resources.target_tiles` gives it (and the policy's features show), so the policy
 imitates walks it can see.
 A robot goes home to deliver when its cargo is full or its power only just covers the way back plus a margin,
@@ -89,7 +90,7 @@ class HeuristicUnitController:
         # Off by default: against an opponent that dodges it lost 8 of 10 in-process games to the controller
         # without it (docs/results/opponent_play.md); the hunters leave their work and the prey steps away.
         self.defence = defence
-        # Only the heavies spare from mining (GUARD) go for enemy robots on our lichen: nothing is left undone.
+        # The heavies spare from mining (GUARD) go for enemy robots on our lichen: no miner leaves its work.
         self.guards = guards
         # Lights with empty cargo guard too, from the first step: before step 650 the 15th-place bot's lights dug
         # away the lichen of two of our four factories while no heavy was spare to guard.
