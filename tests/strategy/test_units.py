@@ -160,9 +160,10 @@ def test_a_robot_delivers_to_the_factory_that_built_it_until_a_new_game():
     assert out["unit_9"][0][:2] == [A.MOVE, A.RIGHT]
 
 
-def light_home_state(home_metal: int, home_water: int = 500):
+def light_home_state(home_metal: int, home_water: int = 500, enemy_lichen=None):
     """One factory at (4, 8) holding `home_metal` and `home_water`, a light next to it, an ore tile and a rubble
-    tile equally far from the light (ore at (9, 8), rubble at (6, 12))."""
+    tile equally far from the light (ore at (9, 8), rubble at (6, 12)); `enemy_lichen`: (tile, amount) of the
+    enemy's strain 1."""
     from lux.config import GameConfig
     from lux.state import GameState
 
@@ -171,14 +172,19 @@ def light_home_state(home_metal: int, home_water: int = 500):
     ore, rubble = zeros.copy(), zeros.copy()
     ore[9, 8] = 1
     rubble[6, 12] = 40
+    lichen, strains, teams = zeros.copy(), zeros - 1, {}
+    if enemy_lichen is not None:
+        (tile, amount) = enemy_lichen
+        lichen[tile], strains[tile] = amount, 1
+        teams = {"player_0": {"team_id": 0, "factory_strains": [0]}, "player_1": {"team_id": 1, "factory_strains": [1]}}
     factory = {"unit_id": "factory_0", "team_id": 0, "strain_id": 0, "pos": [4, 8], "power": 500,
                "cargo": {"ice": 0, "ore": 0, "water": home_water, "metal": home_metal}}
     light = {"unit_id": "unit_5", "team_id": 0, "unit_type": "LIGHT", "pos": [6, 8], "power": 150,
              "cargo": {"ice": 0, "ore": 0, "water": 0, "metal": 0}, "action_queue": []}
-    obs = {"board": dict(rubble=rubble, ice=zeros, ore=ore, lichen=zeros, lichen_strains=zeros - 1,
+    obs = {"board": dict(rubble=rubble, ice=zeros, ore=ore, lichen=lichen, lichen_strains=strains,
                          factories_per_team=1),
            "units": {"player_0": {"unit_5": light}, "player_1": {}},
-           "factories": {"player_0": {"factory_0": factory}, "player_1": {}}, "teams": {}, "real_env_steps": 100}
+           "factories": {"player_0": {"factory_0": factory}, "player_1": {}}, "teams": teams, "real_env_steps": 100}
     return GameState.from_obs(obs, GameConfig())
 
 
@@ -363,3 +369,14 @@ def test_a_light_with_empty_cargo_goes_for_an_enemy_light_on_our_lichen():
     assert plan() == A.move(A.DOWN)
     assert plan(light_guards=False) != A.move(A.DOWN)
     assert plan(cargo_ore=10) != A.move(A.DOWN)  # a light bringing ore home keeps going
+
+
+def test_a_light_digs_away_the_enemys_lichen_next_to_home_when_home_has_water_to_spare():
+    from strategy.units import RICH_WATER, HeuristicUnitController
+
+    # The enemy's lichen (strain 1, 30 lichen) under our light, next to home; ore to the right, rubble below.
+    out = HeuristicUnitController().act(light_home_state(0, RICH_WATER, enemy_lichen=((6, 8), 30)), "player_0")
+    assert out["unit_5"][0][0] == A.DIG and out["unit_5"][0][5] == 3  # three digs of 10 take it all
+    # Water short: the light goes for ore (right), it does not stay to dig.
+    out = HeuristicUnitController().act(light_home_state(0, RICH_WATER - 1, enemy_lichen=((6, 8), 30)), "player_0")
+    assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]
