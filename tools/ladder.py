@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -225,18 +226,26 @@ def available_opponents(names: Sequence[str], sparring_dir: str, log: Callable[[
 
 
 # (task, our agent's main.py, the opponent's main.py, episode length) -> (task, record or None, log lines)
-Job = Tuple[Task, str, str, int]
+Job = Tuple[Task, str, str, int, Optional[str]]  # task, our main.py, theirs, max episode length, replay path
 Played = Tuple[Task, Optional[Dict[str, Any]], List[str]]
+
+
+def replay_path(replay_dir: str, task: Task) -> str:
+    """Where a game's replay is kept: <opponent>_<config>_seed<seed>_<seat>_<controller>_<version>.json."""
+    version = re.sub(r"[^A-Za-z0-9._-]", "_", task.agent_version)
+    return os.path.join(replay_dir, f"{task.opponent}_{task.config}_seed{task.seed}_{task.seat}_{task.controller}_"
+                                    f"{version}.json")
 
 
 def play_task(job: Job) -> Played:
     """Play one ladder game through the runner. Never raises: a game that cannot be played comes back without
     a record, with the reason in its log lines."""
-    task, agent, opponent, max_episode_length = job
+    task, agent, opponent, max_episode_length, replay_path = job
     pair = (agent, opponent) if task.seat == PLAYERS[0] else (opponent, agent)
     try:
         result = play_game(pair[0], pair[1], seed=task.seed, config=task.config, timing=RUNNER_TIMING,
-                           max_episode_length=max_episode_length)
+                           max_episode_length=max_episode_length,
+                           replay_paths=[replay_path] if replay_path else ())
     except Exception as exc:  # the runner itself failed: nothing to record, the game is played on resume
         return task, None, [f"game failed: {type(exc).__name__}: {exc}"]
     ours = result.players[task.seat]
@@ -281,12 +290,14 @@ def run_ladder(json_path: str, opponents: Sequence[str], configs: Sequence[str],
                controllers: Sequence[str], workers: int = 1, sparring_dir: str = SPARRING_DIR,
                agent: str = os.path.join(REPO_ROOT, "main.py"), report_path: Optional[str] = None,
                max_episode_length: int = 1000, play: Callable[[Job], Played] = play_task,
-               log: Callable[[str], Any] = print, agent_version: Optional[str] = None) -> List[Dict[str, Any]]:
+               log: Callable[[str], Any] = print, agent_version: Optional[str] = None,
+               replay_dir: Optional[str] = None) -> List[Dict[str, Any]]:
     """Play the ladder's missing games (resuming from `json_path`), recording each one as it finishes;
     return every game in the JSON. `report_path` (default: the JSON's path with .md) is rewritten after each
     game. `max_episode_length` shortens the games (quick checks only: such games are not comparable).
     `agent_version` names our agent's version (default: agent_version_of `agent`); only games of that version
-    count as done. `play` plays one job (play_task; replaceable for tests). Raises ValueError on a bad request."""
+    count as done. `play` plays one job (play_task; replaceable for tests). `replay_dir`: where each game's
+    replay JSON is kept (`replay_path`; read with tools/replay_report.py). Raises ValueError on a bad request."""
     if not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"workers must be 1-{MAX_WORKERS}, got {workers}")
     for name in opponents:
@@ -327,7 +338,10 @@ def run_ladder(json_path: str, opponents: Sequence[str], configs: Sequence[str],
                 for c in controllers}
         theirs = {name: resolve_opponent(name, agent, os.path.join(scratch, "opponents"), sparring_dir)[1]
                   for name in found}
-        jobs = [(task, ours[task.controller], theirs[task.opponent], max_episode_length) for task in tasks]
+        if replay_dir:
+            os.makedirs(replay_dir, exist_ok=True)
+        jobs = [(task, ours[task.controller], theirs[task.opponent], max_episode_length,
+                 replay_path(replay_dir, task) if replay_dir else None) for task in tasks]
         start, failed = time.time(), 0
         for done, (task, record, notes) in enumerate(_results(jobs, workers, play), 1):
             head = (f"[{done}/{len(jobs)}] {task.opponent} {task.config} seed {task.seed} as {task.seat}, "
@@ -609,6 +623,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--out", default=DEFAULT_JSON, help="the ladder JSON (read to resume, written per game)")
     parser.add_argument("--report", default=None, help="the markdown report (default: --out with .md)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the report from the JSON")
+    parser.add_argument("--replays", default=None, metavar="DIR",
+                        help="keep each game's replay JSON in DIR (about 10-35 MB a game against bot15), named "
+                             "<opponent>_<config>_seed<seed>_<seat>_<controller>_<version>.json; read one with "
+                             "tools/replay_report.py")
     args = parser.parse_args(argv)
     report_path = args.report or os.path.splitext(args.out)[0] + ".md"
     try:
@@ -622,7 +640,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         start = time.time()
         games = run_ladder(args.out, args.opponents, args.configs, parse_seeds(args.seeds), args.controller,
                            workers=args.workers, sparring_dir=args.sparring_dir, agent=args.agent,
-                           report_path=report_path, agent_version=args.agent_version)
+                           report_path=report_path, agent_version=args.agent_version, replay_dir=args.replays)
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     print(f"{len(games)} games in {args.out}, report {report_path} ({time.time() - start:.0f}s)")

@@ -336,3 +336,23 @@ def test_a_short_game_against_the_kit_is_recorded_with_every_field(tmp_path):
     games = run_ladder(str(tmp_path / "ladder.json"), ["kit"], ["kaggle"], [0], ["policy"], max_episode_length=6,
                        log=lambda _: None)
     _check_recorded(games, "kit", steps=6)
+
+
+def test_each_game_gets_its_own_replay_path_when_replays_are_asked_for(tmp_path):
+    jobs = []
+
+    def play(job):
+        jobs.append(job)
+        return fake_play(job)
+
+    replays = tmp_path / "replays"
+    run_ladder(str(tmp_path / "ladder.json"), ["heuristic"], ["kaggle"], [0], ["policy"], play=play,
+               log=lambda _: None, agent_version="abc+dirty", replay_dir=str(replays))
+    paths = {job[0].seat: job[4] for job in jobs}
+    assert replays.is_dir()
+    assert paths == {seat: str(replays / f"heuristic_kaggle_seed0_{seat}_policy_abc_dirty.json")
+                     for seat in ("player_0", "player_1")}
+    jobs.clear()
+    run_ladder(str(tmp_path / "other.json"), ["heuristic"], ["kaggle"], [0], ["policy"], play=play,
+               log=lambda _: None, agent_version=V)
+    assert [job[4] for job in jobs] == [None, None]
