@@ -8,7 +8,7 @@ onto it wins; it is sent only where it would also win against a raider that move
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Collection, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from .turn import TurnView
 
 Tile = Tuple[int, int]
 INTERCEPT_RANGE = {"LIGHT": 6, "HEAVY": 8}  # steps a robot walks to an intruder
+# Steps from an intruder at which any of our robots goes for it, whatever its work: one step is cheap. Late in a
+# game against the 15th-place bot, 805 of 1,077 enemy light-steps on our lichen had a heavy of ours within 8 tiles,
+# some next to it, mining or walking with ice.
+STRIKE_RANGE = 1
 RAID_FROM_STEP = 750  # from here on, lights with power to spare dig the enemy's lichen
 RAID_RANGE = 15  # how far a light walks to raid
 RAID_MIN_LICHEN = 10  # lichen on a tile worth a raid
@@ -43,20 +47,25 @@ def beats(hunter: Unit, prey: Unit) -> bool:
     return hunter.power > prey.power + hunter.cfg.MOVE_COST * 4
 
 
-def interceptors(view: TurnView, candidates: Sequence[Unit]) -> Dict[str, Tile]:
+def interceptors(view: TurnView, candidates: Sequence[Unit], max_range: Optional[int] = None,
+                 hunted: Collection[Tile] = ()) -> Dict[str, Tile]:
     """Our robot id -> the tile of the enemy robot it goes for: each intruder gets the nearest of `candidates`
-    that beats it, is in range, and has the power to get there and back home with a few digs to spare (a heavy
-    that chased fleeing lights with less was left without the power to move, far from home)."""
+    that beats it, is in range (INTERCEPT_RANGE, or `max_range` steps when given), and has the power to get there
+    and back home with a few digs to spare (a heavy that chased fleeing lights with less was left without the
+    power to move, far from home). Intruders on `hunted` tiles are left alone (another robot goes for them)."""
     targets: Dict[str, Tile] = {}
     free = list(candidates)
     dist_home = view.dist_own_factory()
     for prey in lichen_intruders(view):
         px, py = int(prey.pos[0]), int(prey.pos[1])
+        if (px, py) in hunted:
+            continue
         best, best_gap = None, None
         for hunter in free:
             hx, hy = int(hunter.pos[0]), int(hunter.pos[1])
             gap = abs(hx - px) + abs(hy - py)
-            if gap == 0 or gap > INTERCEPT_RANGE[hunter.unit_type] or not beats(hunter, prey):
+            reach = INTERCEPT_RANGE[hunter.unit_type] if max_range is None else max_range
+            if gap == 0 or gap > reach or not beats(hunter, prey):
                 continue
             way = gap + float(dist_home[px, py])
             reserve = hunter.cfg.ACTION_QUEUE_POWER_COST * 2 + 3 * hunter.cfg.DIG_COST

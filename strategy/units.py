@@ -28,7 +28,7 @@ from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps, steps_downhill, steps_level, walk_ahead
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.state import Board, Factory, GameState, Unit, id_number
-from lux.tactics import interceptors, raid_tiles
+from lux.tactics import STRIKE_RANGE, interceptors, raid_tiles
 from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
@@ -162,6 +162,10 @@ class HeuristicUnitController:
             hunts = interceptors(view, [u for u in units if u.unit_id not in raiding_ids and (
                 roles.get(u.unit_id) == GUARD
                 or (self.light_guards and not u.is_heavy and u.cargo.ice + u.cargo.ore == 0))])
+        if self.guards or late or self.defence:
+            # Any robot next to an intruder steps onto it, whatever its work (lux.tactics.STRIKE_RANGE).
+            hunts.update(interceptors(view, [u for u in units if u.unit_id not in hunts], max_range=STRIKE_RANGE,
+                                      hunted=set(hunts.values())))
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts

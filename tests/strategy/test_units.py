@@ -380,3 +380,14 @@ def test_a_light_digs_away_the_enemys_lichen_next_to_home_when_home_has_water_to
     # Water short: the light goes for ore (right), it does not stay to dig.
     out = HeuristicUnitController().act(light_home_state(0, RICH_WATER - 1, enemy_lichen=((6, 8), 30)), "player_0")
     assert out["unit_5"][0][:2] == [A.MOVE, A.RIGHT]
+
+
+def test_an_ice_heavy_next_to_an_enemy_light_on_our_lichen_steps_onto_it():
+    # One heavy at home (its ice miner), an enemy light on our lichen next to it; two tiles away it keeps working.
+    def plan(enemy_at):
+        state = _heavies_state(metal=0, enemies={"unit_9": enemy(enemy_at, power=20)}, lichen=[enemy_at])
+        del state.units["player_0"]["unit_2"], state.units["player_0"]["unit_3"]
+        return HeuristicUnitController().plan(state, "player_0")["unit_1"]  # unit_1 at (4, 4)
+
+    assert plan((5, 4)) == A.move(A.RIGHT)
+    assert plan((6, 4)) != A.move(A.RIGHT)
