@@ -48,15 +48,16 @@ def beats(hunter: Unit, prey: Unit) -> bool:
 
 
 def interceptors(view: TurnView, candidates: Sequence[Unit], max_range: Optional[int] = None,
-                 hunted: Collection[Tile] = ()) -> Dict[str, Tile]:
+                 hunted: Collection[Tile] = (), intruders: Optional[Sequence[Unit]] = None) -> Dict[str, Tile]:
     """Our robot id -> the tile of the enemy robot it goes for: each intruder gets the nearest of `candidates`
     that beats it, is in range (INTERCEPT_RANGE, or `max_range` steps when given), and has the power to get there
     and back home with a few digs to spare (a heavy that chased fleeing lights with less was left without the
-    power to move, far from home). Intruders on `hunted` tiles are left alone (another robot goes for them)."""
+    power to move, far from home). Intruders on `hunted` tiles are left alone (another robot goes for them).
+    `intruders`: this turn's `lichen_intruders(view)`, when the caller has them already."""
     targets: Dict[str, Tile] = {}
     free = list(candidates)
     dist_home = view.dist_own_factory()
-    for prey in lichen_intruders(view):
+    for prey in lichen_intruders(view) if intruders is None else intruders:
         px, py = int(prey.pos[0]), int(prey.pos[1])
         if (px, py) in hunted:
             continue

@@ -28,7 +28,7 @@ from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps, steps_downhill, steps_level, walk_ahead
 from lux.resources import TARGET_KINDS, target_tiles
 from lux.state import Board, Factory, GameState, Unit, id_number
-from lux.tactics import STRIKE_RANGE, interceptors, raid_tiles
+from lux.tactics import STRIKE_RANGE, interceptors, lichen_intruders, raid_tiles
 from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
@@ -149,23 +149,24 @@ class HeuristicUnitController:
                                and home.cargo.water >= steps_left * LAST_RAID_WATER_PER_STEP))
                            and u.cargo.ice + u.cargo.ore == 0 and u.power >= HEAVY_RAID_POWER]
         raiding_ids = {u.unit_id for u in raiding_heavies}
+        intruders = lichen_intruders(view)  # read by both calls of interceptors below
         if self.defence:
             # A heavy whose home runs low on water keeps bringing ice rather than hunting.
             hunters = [u for u, home in zip(units, homes) if not (u.is_heavy and home.cargo.water < LOW_WATER)]
-            hunts = interceptors(view, hunters)
+            hunts = interceptors(view, hunters, intruders=intruders)
         elif late:
             # Late, every robot but the ice heavies: lichen needs their water (in a trial that let them hunt too,
             # home water fell to 100-160 and our lichen from 17,622 to 9,760 within 100 steps).
             hunts = interceptors(view, [u for u in units if roles.get(u.unit_id) != ICE
-                                        and u.unit_id not in raiding_ids])
+                                        and u.unit_id not in raiding_ids], intruders=intruders)
         elif self.guards:
             hunts = interceptors(view, [u for u in units if u.unit_id not in raiding_ids and (
                 roles.get(u.unit_id) == GUARD
-                or (self.light_guards and not u.is_heavy and u.cargo.ice + u.cargo.ore == 0))])
+                or (self.light_guards and not u.is_heavy and u.cargo.ice + u.cargo.ore == 0))], intruders=intruders)
         if self.guards or late or self.defence:
             # Any robot next to an intruder steps onto it, whatever its work (lux.tactics.STRIKE_RANGE).
             hunts.update(interceptors(view, [u for u in units if u.unit_id not in hunts], max_range=STRIKE_RANGE,
-                                      hunted=set(hunts.values())))
+                                      hunted=set(hunts.values()), intruders=intruders))
         raids: Dict[str, Tile] = {}
         if self.raids:
             raiders = [u for u, home in zip(units, homes) if not u.is_heavy and u.unit_id not in hunts
