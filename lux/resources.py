@@ -12,6 +12,7 @@ import numpy as np
 
 from . import actions as A
 from .homes import home_factories
+from .roles import ORE, ore_reach_of_heavy, step_roles
 from .state import Board, Factory, GameState, Unit, footprint_gap, id_number, opponent
 
 Tile = Tuple[int, int]
@@ -166,19 +167,24 @@ def _board_tiles(board: Board) -> _BoardTiles:
 
 
 # Kinds of target tile every robot is given: (name, what ResourceTiles claims, whether heavies claim before lights).
+# Lights claim ore first: a light needs ten times the digs of a heavy for the same ore, but a walking heavy
+# burns a factory's power. The ore heavies' first pick (`target_tiles(..., ore_heavies_first=True)`) is off by
+# default: docs/results/opponent_play.md, "Heavies mining ore".
 TARGET_KINDS = (("ice", A.ICE, True), ("ore", A.ORE, False), ("rubble", RUBBLE, False))
 
 
 def target_tiles(state: GameState, player: str, units: Sequence[Unit],
-                 homes: Optional[Mapping[str, str]] = None) -> Dict[str, List[Optional[Tile]]]:
+                 homes: Optional[Mapping[str, str]] = None,
+                 ore_heavies_first: bool = False) -> Dict[str, List[Optional[Tile]]]:
     """Per robot (in `units` order): "home", the nearest tile of its home factory, and its claimed tile of each
     TARGET_KINDS kind near that home (None where none is left, or everywhere when we have no factory).
 
     `homes`: robot id -> home factory id (`lux.homes.RobotHomes`); a robot not in it, or whose home is gone,
     is at home at its nearest factory. Each kind is claimed in its own pass, in a fixed order whatever the order
     of `units` (heavies first for ice, lights first for ore and rubble, by id number within each), so a robot
-    keeps its tiles from one turn to the next while it walks home and back. The heuristic controller sends its
-    robots to these tiles and the policy's features point at them.
+    keeps its tiles from one turn to the next while it walks home and back. With `ore_heavies_first`, the heavies
+    that mine ore (`lux.roles`) claim the ore within their reach before everyone. The heuristic controller sends
+    its robots to these tiles and the policy's features point at them.
     """
     out: Dict[str, List[Optional[Tile]]] = {"home": [None] * len(units)}
     out.update({name: [None] * len(units) for name, _, _ in TARGET_KINDS})
@@ -192,22 +198,29 @@ def target_tiles(state: GameState, player: str, units: Sequence[Unit],
     numbers = [id_number(u.unit_id) for u in units]
     orders = {first: sorted(range(len(units)), key=lambda i: (units[i].is_heavy != first, numbers[i]))
               for first in (True, False)}
+    ore_reach: Dict[int, int] = {}  # the ore heavies' first pick: how far from home each takes one before lights
+    if ore_heavies_first:
+        roles = step_roles(units, home_facs, state.real_env_steps, state.cfg.ORE_METAL_RATIO)
+        ore_reach = {i: ore_reach_of_heavy(home_facs[i]) for i in orders[True] if roles.get(units[i].unit_id) == ORE}
     here = [(int(x), int(y)) for x, y in pos.tolist()]
     enemy = state.teams.get(opponent(player))
     enemy_strains = enemy.factory_strains if enemy is not None else ()
     for name, resource, heavy_first in TARGET_KINDS:
         out[name] = _claimed_targets(state.board, units, home_facs, resource, heavy_first, orders[heavy_first], here,
-                                     enemy_strains)
+                                     enemy_strains, first_picks=ore_reach if resource == A.ORE else None)
     return out
 
 
 def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factory], resource: int,
                      heavy_first: bool, order: Optional[Sequence[int]] = None,
                      positions: Optional[Sequence[Tile]] = None,
-                     enemy_strains: Sequence[int] = ()) -> List[Optional[Tile]]:
+                     enemy_strains: Sequence[int] = (),
+                     first_picks: Optional[Mapping[int, int]] = None) -> List[Optional[Tile]]:
     """Each robot's tile of `resource` (None when none is left), claimed in turn: heavies first when
     `heavy_first`, else lights first, by id number within each kind (`order`: that order, `positions`: the robots'
-    tiles as ints, when the caller has them; `enemy_strains`: whose lichen is room to clear)."""
+    tiles as ints, when the caller has them; `enemy_strains`: whose lichen is room to clear). `first_picks`:
+    robot index -> the distance from home within which it claims before all the others (in that mapping's
+    order); beyond it, it claims in its turn."""
     tiles = ResourceTiles(board, enemy_strains)
     if order is None:
         order = sorted(range(len(units)), key=lambda i: (units[i].is_heavy != heavy_first, id_number(units[i].unit_id)))
@@ -215,7 +228,18 @@ def _claimed_targets(board: Board, units: Sequence[Unit], homes: Sequence[Factor
         positions = [(int(u.pos[0]), int(u.pos[1])) for u in units]
     centres = {}
     found: List[Optional[Tile]] = [None] * len(units)
+    for i, reach in (first_picks or {}).items():
+        here = positions[i]
+        if tiles.is_free(here, resource) and homes[i].distance_to(np.array(here)) <= reach:
+            tile: Optional[Tile] = here
+        else:
+            tile = tiles.nearest_to(here[0], here[1], homes[i], resource)
+        if tile is not None and homes[i].distance_to(np.array(tile)) <= reach:
+            tiles.claim(tile)
+            found[i] = tile
     for i in order:
+        if found[i] is not None:
+            continue
         home = homes[i]
         here = positions[i]
         centre = centres.get(home.unit_id)

@@ -2,9 +2,9 @@
 collide.
 
 It is the fallback when no trained policy is available and the baseline opponent in training and evaluation.
-A home's heavies have roles (`heavy_roles`): the first mines ice (ore at the start, until a second heavy is paid
-for), the second ore while metal is short (until ORE_UNTIL_STEP), the rest guard our lichen against enemy robots,
-with the lights that carry nothing;
+A home's heavies have roles (`lux.roles`): the first mines ice (ore at the start, until a second heavy is paid
+for), the second ore while metal is short (until `lux.roles.ORE_UNTIL_STEP`), the rest guard our lichen against
+enemy robots, with the lights that carry nothing;
 late in the game every robot but the ice miners does, and at the very end the guards dig the enemy's lichen.
 Lights mine ore (ice when home water runs low) until home holds the metal for a heavy, or the water for more
 lichen than it has room for (RICH_WATER), then clear rubble and the enemy's lichen near home: lichen only spreads
@@ -18,7 +18,7 @@ Queues cost power to replace, so a robot's queue is only replaced when its next 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -27,13 +27,13 @@ from lux.homes import RobotHomes, home_factories
 from lux.moves import Mover, TileClaims, place_movers
 from lux.paths import moves_after_first_step, side_steps, steps_downhill, steps_level, walk_ahead
 from lux.resources import TARGET_KINDS, target_tiles
-from lux.state import Board, Factory, GameState, Unit, id_number
+from lux.roles import GUARD, ICE, LOW_WATER, ORE, ORE_UNTIL_STEP, ore_reach_of_heavy, step_roles
+from lux.state import Board, Factory, GameState, Unit
 from lux.tactics import STRIKE_RANGE, interceptors, lichen_intruders, raid_tiles
 from lux.turn import TurnView, view_of
 
 Tile = Tuple[int, int]
 _DELTAS = A.DIRECTION_STEPS
-LOW_WATER = 100  # below this, lights mine ice too
 THIRSTY_WATER = 40  # below this, robots bring home the ice they carry at once
 # Home metal from which lights clear rubble near home instead of mining ore: the price of a heavy. Measured in
 # 88 in-process games against the same controller mining ore throughout (docs/results/rubble_heuristic.md).
@@ -45,23 +45,12 @@ HEAVY_ORE_METAL = 100  # the price of a heavy
 # its robots mining ore for metal that never reached a heavy's price.
 RICH_WATER = 600
 RAID_POWER = 30  # power a light keeps for digging on top of the walk home before it is sent raiding
-# A home's second heavy mines ore while the home holds less metal than this. A heavy digs ore ten times as fast
-# as a light, and factories ended games with tens of thousands of power unused: metal, not power, limited how
-# many robots (ice, water, lichen, defence) a factory built.
-ORE_HEAVY_METAL = 150
-# Roles of a home's heavies, by id number: the first brings ice, the second ore (while metal is short), the rest
+# Roles of a home's heavies (`lux.roles`): the first brings ice, the second ore (while metal is short), the rest
 # guard our lichen: they go for enemy robots on it (`lux.tactics.interceptors`), and mine when none is there.
-ICE, ORE, GUARD = "ice", "ore", "guard"
-# A home's only heavy mines ore for the second one while home water stays above this: without a second heavy no
-# heavy ever mines ore, and lights alone kept home metal below a heavy's price for whole games.
-OPENING_ORE_WATER = 120
 # From this step on every robot defends our lichen, not only the guards: sparring partners send their raiders in
 # the last few hundred steps (37 enemy robots stood on our lichen at step 900 of one game), when mining more
 # matters less than keeping the lichen that scores.
 DEFEND_ALL_FROM_STEP = 650
-# From this step on no heavy mines ore: the lichen that scores runs on water. Late in a game against the 15th-place
-# bot, our factories held 50-100 metal they never spent while their lichen dried out every few dozen steps.
-ORE_UNTIL_STEP = 600
 # From this step on the guard heavies dig the enemy's lichen instead of guarding ours: a heavy's dig takes 100
 # lichen, a whole tile, where a light's takes 10; the 15th-place bot's lichen grew unguarded by the dozens of tiles
 # every 100 steps late in its games.
@@ -80,7 +69,7 @@ class HeuristicUnitController:
 
     def __init__(self, rubble_metal: Optional[int] = RUBBLE_METAL, safety: bool = True, defence: bool = False,
                  raids: bool = True, guards: bool = True, light_guards: bool = True,
-                 defend_all_from: Optional[int] = DEFEND_ALL_FROM_STEP) -> None:
+                 defend_all_from: Optional[int] = DEFEND_ALL_FROM_STEP, ore_heavies_first: bool = False) -> None:
         # Lights whose home holds at least this much metal clear rubble near it instead of mining more ore
         # (None: never; they clear rubble only when no ore tile is free, the controller before RUBBLE_METAL).
         self.rubble_metal = rubble_metal
@@ -99,6 +88,10 @@ class HeuristicUnitController:
         self.defend_all_from = defend_all_from
         # Late in the game, lights with power to spare dig the enemy's lichen (`lux.tactics.raid_tiles`).
         self.raids = raids
+        # The ore heavies claim the ore within their reach before the lights (`lux.roles.ore_reach_of_heavy`).
+        # Off: against the 15th-place bot it turned seed 2 from a loss into a win and seed 0 from a win into a loss
+        # (docs/results/opponent_play.md). Without it an ore heavy often finds no tile and brings ice.
+        self.ore_heavies_first = ore_heavies_first
         # Read by whoever encodes the policy's features for the same games (imitation: they must agree on homes).
         self.homes = RobotHomes()
         self._goals: Dict[str, Tile] = {}  # robot id -> the tile its current plan walks to
@@ -136,9 +129,9 @@ class HeuristicUnitController:
         plans: Dict[str, List[int]] = {}
         home_ids = self.homes.update(state, player)
         # The tiles each robot is sent to: the policy's features point at the same ones.
-        claimed = target_tiles(state, player, units, home_ids)
+        claimed = target_tiles(state, player, units, home_ids, ore_heavies_first=self.ore_heavies_first)
         homes = home_factories(state, player, units, home_ids)
-        roles = heavy_roles(units, homes, state.cfg.ORE_METAL_RATIO, mine_ore=state.real_env_steps < ORE_UNTIL_STEP)
+        roles = step_roles(units, homes, state.real_env_steps, state.cfg.ORE_METAL_RATIO)
         hunts: Dict[str, Tile] = {}
         late = self.defend_all_from is not None and state.real_env_steps >= self.defend_all_from
         heavy_raids = self.raids and state.real_env_steps >= HEAVY_RAID_FROM_STEP
@@ -175,9 +168,12 @@ class HeuristicUnitController:
             raids = raid_tiles(view, raiders + raiding_heavies)
         for i, (unit, home) in enumerate(zip(units, homes)):
             tiles = {kind: claimed[kind][i] for kind, _, _ in TARGET_KINDS}
-            if unit.is_heavy and tiles["ore"] is not None and _nearer_the_enemy(view, tiles["ore"], home):
+            far = self.ore_heavies_first and tiles["ore"] is not None and \
+                home.distance_to(np.array(tiles["ore"])) > ore_reach_of_heavy(home)
+            if unit.is_heavy and tiles["ore"] is not None and (_nearer_the_enemy(view, tiles["ore"], home) or far):
                 # Ore by the enemy's factories: a heavy sent there was chased until it had no power to come home
-                # (its factory ran dry). Heavies mine it only nearer home.
+                # (its factory ran dry). Heavies mine it only nearer home (with ore_heavies_first: far only with
+                # power to spare).
                 tiles["ore"] = None
             if unit.unit_id in hunts:
                 # Step onto the intruder (lux.tactics: this robot wins that collision).
@@ -238,7 +234,7 @@ class HeuristicUnitController:
               mines_ore: bool = False, ore_per_metal: int = 5) -> List[int]:
         """The next action for one robot (moves give only the wanted direction; collisions are resolved later);
         `tiles`: its target tile of each kind (lux.resources.target_tiles); `mines_ore`: a heavy sent for ore
-        (`heavy_roles`); `ore_per_metal`: the game's ORE_METAL_RATIO."""
+        (`lux.roles`); `ore_per_metal`: the game's ORE_METAL_RATIO."""
         cfg = unit.cfg
         here = (int(unit.pos[0]), int(unit.pos[1]))
         on_home = dist_home == 0
@@ -290,7 +286,7 @@ class HeuristicUnitController:
 
         if heavy_clears_rubble:
             return self._go_dig(view, unit, here, tiles["rubble"])
-        # Lights with metal enough at home clear rubble instead (ore heavies keep digging: `heavy_roles`).
+        # Lights with metal enough at home clear rubble instead (ore heavies keep digging: `lux.roles`).
         if self.rubble_metal is not None and resource == A.ORE and not unit.is_heavy \
                 and (home.cargo.metal >= self.rubble_metal or rich) and tiles["rubble"] is not None:
             return self._go_dig(view, unit, here, tiles["rubble"])
@@ -389,34 +385,6 @@ class HeuristicUnitController:
                 queue = [action]
             out[unit.unit_id] = queue
         return out
-
-
-def heavy_roles(units: Sequence[Unit], homes: Sequence[Factory], ore_metal_ratio: int = 5,
-                mine_ore: bool = True) -> Dict[str, str]:
-    """Heavy id -> ICE, ORE or GUARD. Per home, by id number: the first brings ice (ore while it is the only one
-    and the home has water to spare, OPENING_ORE_WATER, until a second heavy is paid for); the second mines ore
-    while the home holds less than ORE_HEAVY_METAL metal and water enough not to need its ice (else ICE); the
-    rest GUARD. `ore_metal_ratio`: the game's ore per metal; `mine_ore`: whether heavies mine ore at all (else the first
-    two bring ice)."""
-    by_home: Dict[str, Tuple[Factory, List[Unit]]] = {}
-    for unit, home in zip(units, homes):
-        if unit.is_heavy:
-            by_home.setdefault(home.unit_id, (home, []))[1].append(unit)
-    roles: Dict[str, str] = {}
-    for home, heavies in by_home.values():
-        short_of_metal = mine_ore and home.cargo.metal < ORE_HEAVY_METAL and home.cargo.water >= LOW_WATER
-        # The only heavy, with the water to spare: ore until the second heavy is paid for (its ore counts).
-        ore = sum(u.cargo.ore for u in heavies) // ore_metal_ratio
-        opening = mine_ore and len(heavies) == 1 and home.cargo.water >= OPENING_ORE_WATER and \
-            home.cargo.metal + ore < heavies[0].cfg.METAL_COST
-        for rank, unit in enumerate(sorted(heavies, key=lambda u: id_number(u.unit_id))):
-            if rank == 0:
-                roles[unit.unit_id] = ORE if opening else ICE
-            elif rank == 1:
-                roles[unit.unit_id] = ORE if short_of_metal else ICE
-            else:
-                roles[unit.unit_id] = GUARD
-    return roles
 
 
 def _nearer_the_enemy(view: TurnView, tile: Tile, home: Factory) -> bool:

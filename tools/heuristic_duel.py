@@ -44,7 +44,7 @@ Game = Tuple[int, str, str, Optional[int], Optional[int], int, bool, Optional[st
              Tuple[str, ...], Tuple[str, ...]]
 # HeuristicUnitController's opponent-aware rules. A duel's sides play the shipped controller's (all but defence)
 # less those named by --a-without / --b-without, plus those named by --a-with / --b-with.
-RULES = ("safety", "defence", "raids", "guards", "late_defence")
+RULES = ("safety", "defence", "raids", "guards", "late_defence", "ore_heavies_first")
 
 
 def rules_arg(text: str) -> Tuple[str, ...]:
@@ -62,7 +62,7 @@ def controller(rubble_metal: Optional[int], without: Tuple[str, ...], with_: Tup
     defends from strategy.units.DEFEND_ALL_FROM_STEP; defence: every robot, all game)."""
     shipped = HeuristicUnitController()
     on = {"safety": shipped.safety, "defence": shipped.defence, "raids": shipped.raids, "guards": shipped.guards,
-          "late_defence": shipped.defend_all_from is not None}
+          "late_defence": shipped.defend_all_from is not None, "ore_heavies_first": shipped.ore_heavies_first}
     on.update({name: False for name in without})
     on.update({name: True for name in with_})
     late = on.pop("late_defence")

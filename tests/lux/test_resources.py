@@ -70,3 +70,42 @@ def test_the_enemys_lichen_near_home_is_room_to_clear_and_ours_is_not():
     assert tiles.nearest(unit, home, RUBBLE) == (10, 5)  # our own lichen is never a target
     assert ResourceTiles(state.board).nearest(unit, home, RUBBLE) == (10, 5)  # without the enemy's strains
     assert target_tiles(state, "player_0", [unit])["rubble"] == [(8, 5)]  # the enemy's strains from the state
+
+
+def test_with_ore_heavies_first_the_ore_heavy_claims_the_ore_nearest_home_before_any_light():
+    # Ore at (8, 5) (2 from the footprint) and (12, 5) (6 from it). A light (unit_1, the lower id) and the home's
+    # only heavy (unit_2), which mines ore while the home has water to spare and no second heavy is paid for.
+    board = boards.empty_board(24)
+    board["ore"][8, 5] = board["ore"][12, 5] = 10
+    robots = {"unit_1": boards.robot((10, 10), "LIGHT"), "unit_2": boards.robot((10, 11), "HEAVY")}
+
+    def ore_tiles(water, first=True):
+        obs = boards.observation(board, robots, {"factory_0": boards.factory((5, 5), water=water)}, step=20)
+        state = GameState.from_obs(obs, GameConfig(map_size=24))
+        units = list(state.units["player_0"].values())
+        found = target_tiles(state, "player_0", units, ore_heavies_first=first)["ore"]
+        return dict(zip([u.unit_id for u in units], found))
+
+    assert ore_tiles(water=200) == {"unit_2": (8, 5), "unit_1": (12, 5)}  # the heavy mines ore: first pick
+    assert ore_tiles(water=50) == {"unit_1": (8, 5), "unit_2": (12, 5)}  # it brings ice: lights pick first
+    assert ore_tiles(water=200, first=False) == {"unit_1": (8, 5), "unit_2": (12, 5)}  # the default: lights first
+
+
+def test_the_ore_heavys_first_pick_is_near_home_unless_home_has_power_to_spare():
+    from lux.roles import FAR_ORE_POWER, HEAVY_ORE_RANGE
+
+    far = 6 + 1 + HEAVY_ORE_RANGE  # footprint edge at x = 6: one tile beyond a heavy's reach
+    board = boards.empty_board(24)
+    board["ore"][far, 5] = 10
+    robots = {"unit_1": boards.robot((10, 10), "LIGHT"), "unit_2": boards.robot((10, 11), "HEAVY")}
+
+    def ore_tiles(power):
+        obs = boards.observation(board, robots, {"factory_0": boards.factory((5, 5), water=200, power=power)},
+                                 step=20)
+        state = GameState.from_obs(obs, GameConfig(map_size=24))
+        units = list(state.units["player_0"].values())
+        found = target_tiles(state, "player_0", units, ore_heavies_first=True)["ore"]
+        return dict(zip([u.unit_id for u in units], found))
+
+    assert ore_tiles(power=1000) == {"unit_1": (far, 5), "unit_2": None}
+    assert ore_tiles(power=FAR_ORE_POWER) == {"unit_2": (far, 5), "unit_1": None}

@@ -252,22 +252,8 @@ def _heavies_state(metal, water=200, enemies=None, lichen=()):
     return GameState.from_obs(obs, GameConfig(map_size=16))
 
 
-def test_a_homes_heavies_bring_ice_then_ore_while_metal_is_short_then_guard():
-    from strategy.units import GUARD, ICE, ORE, ORE_HEAVY_METAL, heavy_roles
-
-    def roles(state):
-        units = list(state.units["player_0"].values())
-        homes = [state.factories["player_0"]["factory_0"]] * len(units)
-        return heavy_roles(units, homes)
-
-    assert roles(_heavies_state(metal=0)) == {"unit_1": ICE, "unit_2": ORE, "unit_3": GUARD}
-    assert roles(_heavies_state(metal=ORE_HEAVY_METAL))["unit_2"] == ICE  # metal enough: ice
-    assert roles(_heavies_state(metal=0, water=50))["unit_2"] == ICE  # water short: ice first
-    # Late in the game no heavy mines ore: the first two bring ice.
-    units = list(_heavies_state(metal=0).units["player_0"].values())
-    homes = [_heavies_state(metal=0).factories["player_0"]["factory_0"]] * len(units)
-    assert heavy_roles(units, homes, mine_ore=False) == {"unit_1": ICE, "unit_2": ICE, "unit_3": GUARD}
-    # The ore heavy walks to an ore tile, the ice heavy to an ice tile.
+def test_the_ore_heavy_walks_to_ore_and_the_ice_heavy_to_ice():
+    # Roles themselves: tests/lux/test_roles.py.
     controller = HeuristicUnitController()
     controller.plan(_heavies_state(metal=0), "player_0")
     goals, _ = controller.intentions()
@@ -284,31 +270,13 @@ def test_only_guard_heavies_go_for_an_enemy_light_on_our_lichen():
     assert HeuristicUnitController(guards=False).plan(state, "player_0")["unit_3"] != A.move(A.RIGHT)
 
 
-def test_a_homes_only_heavy_mines_ore_for_the_second_while_water_lasts():
-    from strategy.units import ICE, OPENING_ORE_WATER, ORE, heavy_roles
-
-    def role(metal, water, ore_carried=0):
-        board = boards.empty_board(16)
-        heavy = boards.robot((4, 4), "HEAVY", power=2000, ore=ore_carried)
-        obs = boards.observation(board, {"unit_1": heavy},
-                                 {"factory_0": boards.factory((2, 2), metal=metal, water=water)}, step=20)
-        state = GameState.from_obs(obs, GameConfig(map_size=16))
-        home = state.factories["player_0"]["factory_0"]
-        return heavy_roles(list(state.units["player_0"].values()), [home])["unit_1"]
-
-    assert role(metal=10, water=OPENING_ORE_WATER) == ORE
-    assert role(metal=10, water=OPENING_ORE_WATER - 1) == ICE  # water first
-    assert role(metal=100, water=500) == ICE  # the second heavy is paid for
-    assert role(metal=10, water=500, ore_carried=450) == ICE  # ... by the ore it carries
-
-
 def test_an_ore_heavy_brings_its_ore_home_once_it_pays_for_a_heavy():
     board = boards.empty_board(16)
-    board["ore"][8, 2] = 10
+    board["ore"][7, 2] = 10  # 4 tiles from the footprint: within a heavy's reach
     home = {"factory_0": boards.factory((2, 2), metal=10, water=200)}
 
     def plan(ore):
-        obs = boards.observation(board, {"unit_1": boards.robot((8, 2), "HEAVY", power=2000, ore=ore)}, home,
+        obs = boards.observation(board, {"unit_1": boards.robot((7, 2), "HEAVY", power=2000, ore=ore)}, home,
                                  step=20)
         return HeuristicUnitController().plan(GameState.from_obs(obs, GameConfig(map_size=16)), "player_0")["unit_1"]
 
@@ -316,23 +284,29 @@ def test_an_ore_heavy_brings_its_ore_home_once_it_pays_for_a_heavy():
     assert plan(ore=450) == A.move(A.LEFT)  # 10 + 90 metal: home
 
 
-def test_a_heavy_leaves_ore_by_the_enemys_factory_alone():
-    def goal(enemy_factory):
+def test_a_heavy_leaves_ore_by_the_enemys_factory_alone_and_far_ore_to_a_home_short_of_power():
+    from lux.roles import FAR_ORE_POWER
+
+    def goal(enemy_factory, power=FAR_ORE_POWER, ore_heavies_first=False):
         board = boards.empty_board(20)
         board["ore"][10, 2] = 10  # 7 tiles from our footprint
         heavy = boards.robot((4, 2), "HEAVY", power=2000)
         obs = boards.observation(board, {"unit_1": heavy},
-                                 {"factory_0": boards.factory((2, 2), metal=10, water=200)}, step=20)
+                                 {"factory_0": boards.factory((2, 2), metal=10, water=200, power=power)}, step=20)
         if enemy_factory:
             enemy = boards.factory((12, 3))  # its footprint is next to the ore
             enemy.update(team_id=1, strain_id=1)
             obs["factories"]["player_1"] = {"factory_1": enemy}
-        controller = HeuristicUnitController()
+        controller = HeuristicUnitController(ore_heavies_first=ore_heavies_first)
         controller.plan(GameState.from_obs(obs, GameConfig(map_size=20)), "player_0")
         return controller.intentions()[0].get("unit_1")
 
     assert goal(enemy_factory=False) == (10, 2)  # the home's only heavy goes for the ore
     assert goal(enemy_factory=True) != (10, 2)
+    # With the ore heavies' first pick, far ore only from a home with power to spare.
+    assert goal(enemy_factory=False, ore_heavies_first=True) == (10, 2)
+    assert goal(enemy_factory=False, power=FAR_ORE_POWER - 1) == (10, 2)
+    assert goal(enemy_factory=False, power=FAR_ORE_POWER - 1, ore_heavies_first=True) != (10, 2)
 
 
 def test_guard_heavies_dig_the_enemys_lichen_at_the_end():
