@@ -1,8 +1,8 @@
 """What each heavy of a home is for: bringing ice, mining ore, or guarding our lichen.
 
-Read by the heuristic controller (which sends each heavy to its work) and by `lux.resources.target_tiles` (the ore
-miners claim the ore tiles nearest home before any light does), so the policy's features, which show the same
-tiles, see the same plan.
+Read by the heuristic controller (which sends each heavy to its work) and by `lux.resources.target_tiles` (with
+`ore_heavies_first`, the ore miners claim the ore within their reach before any light does), so the policy's
+features, which show the same tiles, see the same plan.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Dict, List, Sequence, Tuple
 from .state import Factory, Unit, id_number
 
 ICE, ORE, GUARD = "ice", "ore", "guard"
-LOW_WATER = 100  # home water below which ice comes first
+LOW_WATER = 100  # home water below which ice comes first (and lights mine it too)
 # A home's second heavy mines ore while the home holds less metal than this. A heavy digs ore ten times as fast
 # as a light, and factories ended games with tens of thousands of power unused: metal, not power, limited how
 # many robots (ice, water, lichen, defence) a factory built.
