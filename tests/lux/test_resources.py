@@ -80,11 +80,7 @@ def test_with_ore_heavies_first_the_ore_heavy_claims_the_ore_nearest_home_before
     robots = {"unit_1": boards.robot((10, 10), "LIGHT"), "unit_2": boards.robot((10, 11), "HEAVY")}
 
     def ore_tiles(water, first=True):
-        obs = boards.observation(board, robots, {"factory_0": boards.factory((5, 5), water=water)}, step=20)
-        state = GameState.from_obs(obs, GameConfig(map_size=24))
-        units = list(state.units["player_0"].values())
-        found = target_tiles(state, "player_0", units, ore_heavies_first=first)["ore"]
-        return dict(zip([u.unit_id for u in units], found))
+        return _ore_tiles(board, robots, boards.factory((5, 5), water=water), first)
 
     assert ore_tiles(water=200) == {"unit_2": (8, 5), "unit_1": (12, 5)}  # the heavy mines ore: first pick
     assert ore_tiles(water=50) == {"unit_1": (8, 5), "unit_2": (12, 5)}  # it brings ice: lights pick first
@@ -100,12 +96,16 @@ def test_the_ore_heavys_first_pick_is_near_home_unless_home_has_power_to_spare()
     robots = {"unit_1": boards.robot((10, 10), "LIGHT"), "unit_2": boards.robot((10, 11), "HEAVY")}
 
     def ore_tiles(power):
-        obs = boards.observation(board, robots, {"factory_0": boards.factory((5, 5), water=200, power=power)},
-                                 step=20)
-        state = GameState.from_obs(obs, GameConfig(map_size=24))
-        units = list(state.units["player_0"].values())
-        found = target_tiles(state, "player_0", units, ore_heavies_first=True)["ore"]
-        return dict(zip([u.unit_id for u in units], found))
+        return _ore_tiles(board, robots, boards.factory((5, 5), water=200, power=power))
 
     assert ore_tiles(power=1000) == {"unit_1": (far, 5), "unit_2": None}
     assert ore_tiles(power=FAR_ORE_POWER) == {"unit_2": (far, 5), "unit_1": None}
+
+
+def _ore_tiles(board, robots, factory, ore_heavies_first=True):
+    """Robot id -> its ore target (24x24 board, step 20, one factory of ours)."""
+    obs = boards.observation(board, robots, {"factory_0": factory}, step=20)
+    state = GameState.from_obs(obs, GameConfig(map_size=24))
+    units = list(state.units["player_0"].values())
+    found = target_tiles(state, "player_0", units, ore_heavies_first=ore_heavies_first)["ore"]
+    return dict(zip([u.unit_id for u in units], found))
